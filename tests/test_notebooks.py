@@ -1,0 +1,66 @@
+"""The stage notebooks follow the house rules that papermill and DVC rely on.
+
+Each has one parameters cell of literals with a type hint and a comment, its defaults are the
+values in params.yaml (so a researcher running it in JupyterLab gets the study's settings), it
+declares a parameter for exactly the params keys its dvc.yaml stage lists, and it is committed
+without outputs.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from analysis.stage import stage_parameters
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGES = yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
+PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def _parameters(path: Path) -> dict:
+    nb = nbformat.read(path, as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(cells) == 1, f"{path.name}: expected one cell tagged 'parameters'"
+    tree = ast.parse(cells[0].source)
+    values = {}
+    for node in tree.body:
+        assert isinstance(node, ast.AnnAssign), (
+            f"{path.name}: parameters cell line {node.lineno} is not 'name: type = literal'")
+        values[node.target.id] = ast.literal_eval(node.value)
+    lines = cells[0].source.splitlines()
+    for node in tree.body:  # the comment closes the statement, also a multi-line one
+        assert "  # " in lines[node.end_lineno - 1], (
+            f"{path.name}: parameter {node.target.id} lacks a trailing comment")
+    return values
+
+
+@pytest.mark.parametrize("name", sorted(STAGES))
+def test_stage_notebook_parameters_match_dvc_yaml_and_params(name):
+    stage = STAGES[name]
+    notebook = ROOT / stage["cmd"].split()[4]
+    declared = _parameters(notebook)
+    expected = stage_parameters(stage, PARAMS)
+    assert set(declared) == set(expected), f"{notebook.name} parameters vs dvc.yaml params"
+    assert declared == expected, f"{notebook.name} defaults differ from params.yaml"
+    assert str(notebook.relative_to(ROOT)) in stage["deps"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_are_committed_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None, (
+                f"{path.name}: strip outputs before committing (nbstripout)")
+    assert nb.metadata["kernelspec"]["name"] == "intranet-benchmark"
+
+
+def test_every_params_key_a_stage_lists_exists():
+    for name, stage in STAGES.items():
+        stage_parameters(stage, PARAMS)  # raises KeyError for a key params.yaml lacks
