@@ -15,9 +15,10 @@ Three export formats are read (documented in ``data/raw/README.md``, 'Platform e
     count posts, reads and likes per user over a report period; there are no single events.
 
 Every reader ends in the same :class:`PlatformTables`: ``users``, ``events``, ``groups``,
-``memberships`` as described in ``data/processed/README.md`` (ingest), plus ``activity`` (the
-per-user counts of the Microsoft 365 report, else ``None``), ``available`` (measure id -> can
-this export support it) and ``notes`` (plain sentences for the log and the report). Names,
+``memberships`` as described in ``data/processed/README.md`` (ingest; the Microsoft 365
+report's per-user counts become extra ``report_*`` columns of ``users``), plus ``available``
+(measure id -> can this export support it) and ``notes`` (plain sentences for the log and the
+report). Names,
 e-mail addresses and principal names never leave :func:`read_platform`: user ids are replaced by
 ``analysis.privacy.pseudonymise(values, key)`` (namespace ``""``, as on the survey side).
 
@@ -50,6 +51,7 @@ STATES = ("active", "suspended", "deleted")
 VISIBILITIES = ("open", "closed")
 MAP_ATTRIBUTES = ("job_title", "department", "email_domain")
 UNKNOWN = UNKNOWN_GROUP
+REPORT_COUNTS = ("posted", "read", "liked")
 _CONCEALED = re.compile(r"^[0-9a-fA-F]{32}$")
 
 
@@ -73,6 +75,11 @@ USERS_SCHEMA = pa.DataFrameSchema(
         "joined_at": pa.Column(checks=_DATETIME, nullable=True),
         "deleted_at": pa.Column(checks=_DATETIME, nullable=True),
         **{f"profile_{f}": pa.Column("boolean", nullable=True) for f in measures.PROFILE_FIELDS},
+        # only the Microsoft 365 report: counts per user over its report period, no events
+        "report_period_start": pa.Column(checks=_DATETIME, required=False),
+        "report_period_end": pa.Column(checks=_DATETIME, required=False),
+        **{f"report_{c}": pa.Column("int64", pa.Check.ge(0), required=False)
+           for c in REPORT_COUNTS},
     },
     strict=True,
     name="platform_users",
@@ -115,9 +122,12 @@ class PlatformTables:
     """The platform tables of one export, pseudonymised, plus what the export can support.
 
     ``events`` is a DataFrame, or the path of a parquet file when :func:`read_platform` was
-    asked to stream the events to disk (``events_out``). ``activity`` holds the Microsoft 365
-    per-user counts (``user``, ``period_start``, ``period_end``, ``posted``, ``read``,
-    ``liked``) and is ``None`` for exports with single events.
+    asked to stream the events to disk (``events_out``). The Microsoft 365 report has no single
+    events: its per-user counts are extra ``users`` columns (``report_period_start``,
+    ``report_period_end``, ``report_posted``, ``report_read``, ``report_liked``) and ``events``
+    is empty. ``available`` and ``notes`` are also stored in ``users.attrs`` and
+    ``groups.attrs``, which pandas keeps in parquet files, so that the usage stage knows what
+    the export could support without being told again.
     """
 
     users: pd.DataFrame
@@ -126,7 +136,6 @@ class PlatformTables:
     memberships: pd.DataFrame
     available: dict[str, bool]
     notes: list[str] = field(default_factory=list)
-    activity: pd.DataFrame | None = None
     format: str = "native"
 
 
@@ -401,7 +410,7 @@ def _read_native(folder: Path, mapping: pd.DataFrame, key: bytes,
                     "questions", "memberships", "groups", "group_activity", "member_counts",
                     "profile", *(f"profile_{f}" for f in fields)}
     return PlatformTables(users, events, groups, memberships,
-                          _availability(capabilities), notes, None, "native")
+                          _availability(capabilities), notes, "native")
 
 
 def _native_events(path: Path, id_map: pd.DataFrame,
@@ -612,7 +621,7 @@ def _read_yammer(path: Path, mapping: pd.DataFrame, key: bytes) -> PlatformTable
     capabilities = {"users", "events", "event_types", "posts", "questions", "groups",
                     "group_activity", "profile", "profile_job_title", "profile_department"}
     return PlatformTables(users, events, groups, memberships,
-                          _availability(capabilities), notes, None, "yammer")
+                          _availability(capabilities), notes, "yammer")
 
 
 # --------------------------------------------------------------------------------------------
@@ -685,18 +694,15 @@ def _read_m365(path: Path, mapping: pd.DataFrame, key: bytes) -> PlatformTables:
     for f in measures.PROFILE_FIELDS:
         prepared[f"profile_{f}"] = pd.Series(pd.NA, index=raw.index, dtype="boolean")
     users = _user_table(prepared, key, mapping, "id", notes)
-    period_end = refresh.dt.normalize()
-    activity = pd.DataFrame({
-        "user": users["user"],
-        "period_start": (period_end - pd.to_timedelta(period - 1, unit="D")),
-        "period_end": period_end,
-        "posted": _counts(raw, "Posted Count", source),
-        "read": _counts(raw, "Read Count", source),
-        "liked": _counts(raw, "Liked Count", source),
-    })
-    periods = sorted({f"{s:%Y-%m-%d} to {e:%Y-%m-%d}"
-                      for s, e in zip(activity["period_start"], activity["period_end"],
-                                      strict=True)})
+    period_end = refresh.dt.normalize().reset_index(drop=True)
+    users["report_period_start"] = period_end - pd.to_timedelta(period.to_numpy() - 1, unit="D")
+    users["report_period_end"] = period_end
+    for column, name in zip(REPORT_COUNTS, ("Posted Count", "Read Count", "Liked Count"),
+                            strict=True):
+        users[f"report_{column}"] = _counts(raw, name, source).to_numpy()
+    periods = sorted({f"{a:%Y-%m-%d} to {b:%Y-%m-%d}" for a, b in
+                      zip(users["report_period_start"], users["report_period_end"],
+                          strict=True)})
     notes.append("The Microsoft 365 report counts posts, reads and likes per user over its "
                  f"report period ({'; '.join(periods)}), not over the study's window; it has "
                  "no single events, no profiles and no group memberships.")
@@ -738,7 +744,7 @@ def _read_m365(path: Path, mapping: pd.DataFrame, key: bytes) -> PlatformTables:
                            "is_question": pd.Series(dtype=bool)})
     memberships = pd.DataFrame({"group_id": pd.Series(dtype=str), "user": pd.Series(dtype=str)})
     return PlatformTables(users, events, groups, memberships, _availability(capabilities),
-                          notes, activity, "m365")
+                          notes, "m365")
 
 
 # --------------------------------------------------------------------------------------------
@@ -847,6 +853,9 @@ def read_platform(path: str | Path, fmt: str = "auto", *, mapping: pd.DataFrame 
                                          f"an organisation code from organisations.csv "
                                          f"(in {name})"))
     validate(tables)
+    for frame in (tables.users, tables.groups):
+        frame.attrs.update({"available": dict(tables.available), "notes": list(tables.notes),
+                            "format": fmt})
     for note in tables.notes:
         logger.info("platform %s: %s", fmt, note)
     logger.info("read %s (%s): %d users, %d groups, %d memberships", problem(path).file, fmt,

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import pandas as pd
@@ -32,6 +33,15 @@ from analysis import measures
 from analysis.log import logger
 
 EventSource = pd.DataFrame | str | Path
+REPORT_COLUMNS = ("report_period_start", "report_period_end", "report_posted", "report_read",
+                  "report_liked")
+
+
+class UserMeasures(NamedTuple):
+    """What :func:`user_measures` returns; unpacks as ``per_user, exclusions = ...``."""
+
+    measures: pd.DataFrame
+    exclusions: pd.DataFrame
 _DAY = pd.Timedelta(days=1)
 
 
@@ -127,8 +137,8 @@ def _event_counts(events: EventSource, window_start, window_end) -> pd.DataFrame
 
 
 def user_measures(users: pd.DataFrame, events: EventSource, memberships: pd.DataFrame,
-                  window_start, window_end, *, activity: pd.DataFrame | None = None,
-                  available: dict[str, bool] | None = None) -> pd.DataFrame:
+                  window_start, window_end, *,
+                  available: dict[str, bool] | None = None) -> UserMeasures:
     """Compute the user measures for every employee account that existed in the window.
 
     Parameters
@@ -138,19 +148,22 @@ def user_measures(users: pd.DataFrame, events: EventSource, memberships: pd.Data
         DataFrame or the path of a parquet or CSV file with the same columns.
     window_start, window_end
         The observation window, both days included (``params.yaml``, ``usage``).
-    activity
-        The Microsoft 365 per-user counts (``PlatformTables.activity``). When given, they
-        replace the events, and each account's report period replaces the window.
     available
-        Measure id -> available (``PlatformTables.available``). Measures marked False are
-        missing (``<NA>``), never zero.
+        Measure id -> available (``PlatformTables.available``); by default
+        ``users.attrs['available']``, which :func:`analysis.platform_io.read_platform` sets and
+        parquet keeps. Measures marked False are missing (``<NA>``/NaN), never zero.
 
     Returns
     -------
-    DataFrame, one row per included employee account, sorted by user: ``user``,
-    ``organisation``, ``function_group``, then one column per user-level measure id
-    (:func:`analysis.measures.ids` with level 'user'): rates as float, shares as nullable
-    boolean, counts as nullable integer.
+    UserMeasures
+        ``measures``: one row per included employee account, sorted by user: ``user``,
+        ``organisation``, ``function_group``, then one column per user-level measure id
+        (:func:`analysis.measures.ids` with level 'user'): rates as float, shares as nullable
+        boolean, counts as nullable integer. ``exclusions``: :func:`usage_exclusions`.
+
+    When ``users`` has the Microsoft 365 report columns (``report_posted`` ...), those counts
+    replace the events, and each account's report period replaces the window (a warning says
+    so when the period and the window differ by more than a week).
 
     Notes
     -----
@@ -171,12 +184,14 @@ def user_measures(users: pd.DataFrame, events: EventSource, memberships: pd.Data
     ...     "created_at": pd.to_datetime(["2025-10-01"]), "group_id": [None],
     ...     "is_question": [False]})
     >>> m = pd.DataFrame({"group_id": pd.Series(dtype=str), "user": pd.Series(dtype=str)})
-    >>> row = user_measures(u, e, m, "2025-09-01", "2026-02-28").iloc[0]
+    >>> row = user_measures(u, e, m, "2025-09-01", "2026-02-28").measures.iloc[0]
     >>> bool(row["active"]), bool(row["reader_only"])
     (True, True)
     """
-    if activity is not None:
-        return _user_measures_from_counts(users, activity, window_start, window_end, available)
+    if available is None:
+        available = users.attrs.get("available")
+    if "report_posted" in users:
+        return _user_measures_from_counts(users, window_start, window_end, available)
 
     who = presence(users, window_start, window_end)
     kept = users[(who["status"] == "included").to_numpy()]
@@ -207,7 +222,8 @@ def user_measures(users: pd.DataFrame, events: EventSource, memberships: pd.Data
     out = _mask_unavailable(out, available)
     logger.info("user measures: %d employee accounts, %d events in the window",
                 len(out), int(frame["n_actions"].sum()))
-    return out.sort_values("user", ignore_index=True)
+    return UserMeasures(out.sort_values("user", ignore_index=True),
+                        usage_exclusions(users, events, window_start, window_end))
 
 
 def _add_profile(out: pd.DataFrame, users: pd.DataFrame) -> pd.DataFrame:
@@ -234,9 +250,9 @@ def _mask_unavailable(out: pd.DataFrame, available: dict[str, bool] | None) -> p
     return out
 
 
-def _user_measures_from_counts(users, activity, window_start, window_end, available):
+def _user_measures_from_counts(users, window_start, window_end, available):
     """User measures from per-user counts over a report period (Microsoft 365 reports)."""
-    merged = users.merge(activity, on="user", how="inner", validate="one_to_one")
+    merged = users.rename(columns={c: c.removeprefix("report_") for c in REPORT_COLUMNS})
     starts, ends = merged["period_start"].unique(), merged["period_end"].unique()
     window = (pd.Timestamp(window_start), pd.Timestamp(window_end))
     if len(starts) == 1 and len(ends) == 1 and (
@@ -253,7 +269,8 @@ def _user_measures_from_counts(users, activity, window_start, window_end, availa
         who = presence(chunk, start, end)
         parts.append(chunk.assign(status=who["status"].to_numpy(),
                                   months_in_window=who["months_in_window"].to_numpy()))
-    frame = pd.concat(parts).loc[lambda f: f["status"] == "included"].reset_index(drop=True)
+    everyone = pd.concat(parts)
+    frame = everyone.loc[everyone["status"] == "included"].reset_index(drop=True)
     out = frame[["user", "organisation", "function_group"]].copy()
     months = frame["months_in_window"]
     for t in measures.EVENT_TYPES:
@@ -271,7 +288,12 @@ def _user_measures_from_counts(users, activity, window_start, window_end, availa
     available = available or measures.available({"users", "events", "posts", "likes"})
     out = _mask_unavailable(out, available)
     logger.info("user measures from report counts: %d employee accounts", len(out))
-    return out.sort_values("user", ignore_index=True)
+    reason = everyone["status"].where(everyone["status"] != "not_employee",
+                                      "not_employee:" + everyone["user_type"].astype(str))
+    counts = reason[everyone["status"] != "included"].value_counts().sort_index()
+    exclusions = pd.DataFrame({"level": "account", "reason": counts.index.astype(str),
+                               "n": counts.to_numpy().astype("int64")})
+    return UserMeasures(out.sort_values("user", ignore_index=True), exclusions)
 
 
 # --------------------------------------------------------------------------------------------
@@ -310,6 +332,8 @@ def group_measures(groups: pd.DataFrame, events: EventSource, memberships: pd.Da
     active_share. A group without members has no posts_per_member and is neither active nor
     inactive (missing). The Microsoft 365 groups report gives member and post counts only.
     """
+    if available is None:
+        available = groups.attrs.get("available") or users.attrs.get("available")
     kept = groups[~groups["deleted"].astype(bool)].reset_index(drop=True)
     out = kept[["group_id", "organisation", "visibility"]].copy()
     out["open"] = (kept["visibility"] == "open").astype("boolean")
@@ -440,7 +464,7 @@ def usage_exclusions(users: pd.DataFrame, events: EventSource, window_start, win
 
     Returns
     -------
-    DataFrame with ``level`` ('account', 'event', 'group'), ``reason`` and ``count``. Reasons:
+    DataFrame with ``level`` ('account', 'event', 'group'), ``reason`` and ``n``. Reasons:
     accounts 'not_employee:<user_type>', 'suspended', 'deleted_without_date',
     'not_in_window'; events 'outside_window', 'by_left_out_account' (in the window, by an
     account the user measures leave out; group measures still count those of present
@@ -466,8 +490,8 @@ def usage_exclusions(users: pd.DataFrame, events: EventSource, window_start, win
              ("event", "by_left_out_account", int(left_out))]
     if groups is not None:
         rows.append(("group", "deleted", int(groups["deleted"].astype(bool).sum())))
-    table = pd.DataFrame(rows, columns=["level", "reason", "count"])
+    table = pd.DataFrame(rows, columns=["level", "reason", "n"])
     for row in table.itertuples(index=False):
-        if row.count:
-            logger.info("usage: left out %d %s(s): %s", row.count, row.level, row.reason)
+        if row.n:
+            logger.info("usage: left out %d %s(s): %s", row.n, row.level, row.reason)
     return table
