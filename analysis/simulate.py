@@ -384,7 +384,7 @@ def _survey(orgs, staff, users, book, n_respondents, rng, effects):
     incomplete = kinds == "incomplete"
     cut = len(items) // 2
     text[np.ix_(incomplete, np.arange(cut, len(items)))] = ""
-    dont_know = rng.random((n, len(items))) < 0.004
+    dont_know = rng.random((n, len(items))) < 0.0006
     dont_know[:, att] = False
     text[dont_know] = "Weet niet"
 
