@@ -114,7 +114,7 @@ def _text(result: dict) -> str:
     """The result as an aligned table plus one line per warning."""
     lines = [f"{result['responses']} ({result['reader']}, {result['respondents']} respondents), "
              f"codebook {result['codebook']}, missing answers: {result['policy']}", ""]
-    width = max(len(r["construct"]) for r in result["constructs"])
+    width = max(len("construct"), *(len(r["construct"]) for r in result["constructs"]))
     scope_width = max(5, *(len(r["scope"]) for r in result["constructs"]))
     lines.append(f"{'construct':<{width}}  {'scope':<{scope_width}}  {'n':>6}  items  "
                  f"{'alpha':>6}  {'95% CI':<14}  {'omega':>6}  flagged items")
@@ -128,8 +128,7 @@ def _text(result: dict) -> str:
     caveats = [f"  {r['construct']} ({r['scope']}): {w}" for r in result["constructs"]
                for w in r["warnings"]]
     if caveats:
-        lines += ["", f"warnings (alpha below {result['min_alpha']:.2f}, negative item-rest "
-                  "correlations, fewer than three items, zero variance):", *caveats]
+        lines += ["", f"warnings (alpha is flagged below {result['min_alpha']:.2f}):", *caveats]
     return "\n".join(lines)
 
 

@@ -331,6 +331,9 @@ def _scope_row(values: pd.DataFrame, construct: str, scope: str, policy: str,
             listed = ", ".join(f"{r.item} ({r.item_rest_r:.2f})" for r in negative.itertuples())
             caveats.append(f"negative item-rest correlation: {listed} (a missed reverse key?)")
     omega = omega_total(values, policy) if k >= 3 and not flat else float("nan")
+    if k >= 3 and not flat and n >= 2 and math.isnan(omega):
+        caveats.append(f"omega not estimated (too few respondents for {k} items, or the "
+                       "one-factor model did not converge)")
 
     row = {"construct": construct, "scope": scope, "n": n, "n_items": k, "alpha": alpha,
            "alpha_ci_low": ci_low, "alpha_ci_high": ci_high, "omega": omega, "policy": policy,
