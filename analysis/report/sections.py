@@ -1,0 +1,644 @@
+"""The sections of the reports, each a list of blocks a notebook cell displays.
+
+A report notebook builds one :class:`Context` (tables read once, wording of one language,
+parameters) and then shows one section per cell: ``show(sections.summary(ctx))``. A block is a
+heading (Markdown, so every renderer builds its table of contents from it), a paragraph or list
+(HTML), a :class:`~analysis.report.figures.ReportFigure` or a
+:class:`~analysis.report.tables.ReportTable`.
+
+Organisation reports never name another organisation: other organisations appear only inside
+the benchmark, as anonymous dots, or as 'the benchmark'.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from analysis import codebook as codebook_mod
+from analysis.paths import resolve
+from analysis.report import Text, data, figures, load_text, tables
+from analysis.report.findings import key_findings
+
+
+@dataclass
+class Context:
+    """Everything the sections of one report need, read once."""
+
+    text: Text
+    params: dict
+    tables: dict
+    organisation: str | None          # None for the pilot study
+    organisations: pd.DataFrame       # code, name, ... (organisations.csv)
+    labels: dict                      # variable -> label in the report language
+    kinds: dict                       # variable -> share | rate | count | score
+    constructs: list[str]             # survey constructs, codebook order
+    culture: list[str]                # constructs that count towards the perception gap
+    commit: str = "unknown"
+    data_hash: str = "unknown"
+    figure_count: list = field(default_factory=lambda: [0])
+
+    @property
+    def min_size(self) -> int:
+        return int(self.params.get("benchmark", {}).get("min_group_size", 5))
+
+    @property
+    def min_organisations(self) -> int:
+        return int(self.params.get("benchmark", {}).get("min_organisations", 5))
+
+    @property
+    def name(self) -> str:
+        """The organisation's own name (its report may name it), or its code."""
+        names = dict(zip(self.organisations["code"], self.organisations["name"], strict=True))
+        return names.get(self.organisation, self.organisation or "")
+
+    @property
+    def bench(self) -> pd.DataFrame | None:
+        return self.tables.get("benchmark")
+
+    def rows(self, kind: str) -> pd.DataFrame:
+        """This organisation's benchmark rows of one kind (survey, usage, profile)."""
+        if self.bench is None:
+            return pd.DataFrame(columns=list(data.BENCHMARK_COLUMNS))
+        return data.for_organisation(self.bench, self.organisation, kind, set(self.constructs))
+
+
+def context(processed_dir: str | Path, organisation: str | None, params: dict,
+            language: str = "nl", commit: str = "unknown", data_hash: str = "unknown"
+            ) -> Context:
+    """Read the processed tables and the codebook, and collect what the sections need."""
+    text = load_text(language)
+    tables_ = data.read_tables(processed_dir)
+    book = codebook_mod.load(raw_path(params, "codebook"))
+    organisations = pd.read_csv(raw_path(params, "organisations"), dtype=str)
+    constructs = list(book.constructs)
+    labels = {c: text.variable(c, {c: book.constructs[c].name}) for c in constructs}
+    kinds = {c: "score" for c in constructs}
+    variables = set()
+    if "benchmark" in tables_:
+        variables = set(tables_["benchmark"]["variable"])
+    for variable in sorted(variables - set(constructs)):
+        labels[variable] = text.variable(variable)
+        kinds[variable] = data.measure_kind(variable)
+    culture = [c for c, spec in book.constructs.items() if spec.culture]
+    return Context(text, params, tables_, organisation, organisations, labels, kinds,
+                   constructs, culture, commit, data_hash)
+
+
+def raw_path(params: dict, key: str) -> Path:
+    """Where an input named under ``ingest`` lives: inside ``ingest.raw_dir`` when relative.
+
+    ``base.organisations_file`` (an older spelling) is honoured for the organisations file.
+    """
+    ingest = params.get("ingest", {})
+    if key == "organisations" and "organisations" not in ingest:
+        return resolve(params["base"]["organisations_file"])
+    name = Path(ingest[key])
+    if name.is_absolute():
+        return name
+    return resolve(Path(ingest.get("raw_dir", ".")) / name)
+
+
+# ---------------------------------------------------------------------------- display helpers
+
+def heading(level: int, title: str):
+    """A Markdown heading block (renderers number and list these in the table of contents)."""
+    from IPython.display import Markdown
+
+    return Markdown(f"{'#' * level} {title}")
+
+
+def para(sentence: str, cls: str = ""):
+    """A paragraph block; the text is escaped, so catalogue marks like '—*' stay literal."""
+    from IPython.display import HTML
+
+    attr = f' class="{cls}"' if cls else ""
+    return HTML(f"<p{attr}>{html.escape(sentence)}</p>")
+
+
+def bullets(items: list[str]):
+    """A bulleted list block."""
+    from IPython.display import HTML
+
+    return HTML("<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>")
+
+
+def show(blocks) -> None:
+    """Display a section's blocks in a notebook cell."""
+    from IPython.display import display
+
+    for block in blocks:
+        display(block)
+
+
+def _caption(ctx: Context, key: str, **values) -> str:
+    ctx.figure_count[0] += 1
+    return ctx.text(key, **values)
+
+
+# -------------------------------------------------------------------- organisation sections
+
+def title(ctx: Context) -> list:
+    """The report's title, subtitle and date."""
+    t = ctx.text
+    if ctx.organisation is None:
+        n = len(ctx.organisations)
+        head = t("meta.title_pilot")
+        sub = t("meta.subtitle_pilot", n_organisations=n)
+    else:
+        head = t("meta.title_organisation", organisation=ctx.name)
+        sub = t("meta.subtitle_organisation", organisation=ctx.name,
+                n_organisations=len(ctx.organisations) - 1)
+    return [heading(1, head), para(sub, "subtitle"),
+            para(t("meta.generated", date=dt.date.today().isoformat()), "generated")]
+
+
+def summary(ctx: Context) -> list:
+    """Three to five key findings from the benchmark numbers."""
+    t = ctx.text
+    blocks = [heading(2, t("sections.summary.title")),
+              para(t("sections.summary.intro", organisation=ctx.name))]
+    rows = ctx.bench
+    if rows is None:
+        return blocks + [para(t("findings.none"))]
+    rows = data.for_organisation(rows, ctx.organisation)
+    return blocks + [bullets(key_findings(rows, t, ctx.labels, ctx.kinds))]
+
+
+def _invited(ctx: Context, organisation: str | None):
+    if "invited" not in ctx.organisations.columns:
+        return None
+    invited = pd.to_numeric(ctx.organisations.set_index("code")["invited"], errors="coerce")
+    if organisation is None:
+        return float(invited.sum()) if invited.notna().all() else None
+    value = invited.get(organisation)
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def response(ctx: Context) -> list:
+    """Invited (where known), submitted, kept, the exclusion funnel and kept per function group."""
+    t = ctx.text
+    counts = data.response_counts(ctx.tables.get("respondents"), ctx.tables.get("kept"),
+                                  ctx.tables.get("exclusions"), ctx.organisation,
+                                  _invited(ctx, ctx.organisation))
+    blocks = [heading(2, t("sections.response.title"))]
+    if counts["submitted"] and counts["kept"] is not None:
+        blocks.append(para(t("sections.response.intro", submitted=t.num(counts["submitted"], 0),
+                             kept=t.num(counts["kept"], 0),
+                             kept_share=t.pct(counts["kept"] / counts["submitted"]))))
+    if counts["invited"]:
+        blocks.append(para(t("sections.response.intro_invited",
+                             invited=t.num(counts["invited"], 0),
+                             response_rate=t.pct(counts["kept"] / counts["invited"]))))
+    steps = {}
+    if counts["invited"]:
+        steps[t("columns.invited")] = counts["invited"]
+    steps[t("columns.submitted")] = counts["submitted"] or 0
+    for rule, n in counts["by_rule"].items():
+        steps["− " + str(rule).replace("_", " ")] = n
+    steps[t("columns.kept")] = counts["kept"] or 0
+    blocks.append(tables.counts_table(pd.Series(steps), t, t("columns.step"),
+                                      t("sections.response.funnel_caption")))
+    if counts["by_rule"].empty:
+        blocks.append(para(t("sections.response.none_excluded")))
+    if len(counts["by_group"]):
+        blocks.append(tables.counts_table(counts["by_group"], t, t("columns.function_group"),
+                                          t("sections.response.groups_caption"),
+                                          min_size=ctx.min_size, labels=t.group))
+    return blocks
+
+
+def _benchmark_section(ctx: Context, kind: str, key: str, **intro) -> list:
+    t = ctx.text
+    blocks = [heading(2, t(f"sections.{key}.title")), para(t(f"sections.{key}.intro", **intro))]
+    rows = ctx.rows(kind)
+    if rows.empty:
+        return blocks + [para(t(f"sections.{key}.none"))]
+    caption = _caption(ctx, f"sections.{key}.caption")
+    blocks.append(figures.benchmark_dots(rows, t, ctx.name, ctx.labels, ctx.kinds, caption))
+    blocks.append(tables.benchmark_table(rows, t, ctx.name, ctx.labels, ctx.kinds, ctx.min_size,
+                                         ctx.min_organisations, caption))
+    return blocks
+
+
+def usage(ctx: Context) -> list:
+    """Platform use against the benchmark per function group."""
+    window = ctx.params.get("usage", {})
+    return _benchmark_section(ctx, "usage", "usage", window_start=window.get("window_start"),
+                              window_end=window.get("window_end"))
+
+
+def profiles(ctx: Context) -> list:
+    """Profile completion per field and function group against the benchmark."""
+    return _benchmark_section(ctx, "profile", "profiles")
+
+
+def _group_cells(summary_: pd.DataFrame, t: Text, first_col: str, first_values) -> pd.DataFrame:
+    return pd.DataFrame({
+        first_col: first_values,
+        t("columns.groups"): [t.num(v, 0) for v in summary_["groups"]],
+        t("columns.members"): [t.num(v, 0) for v in summary_["members"]],
+        t("columns.posts_per_member"): [t.num(v, 2) for v in summary_["posts_per_member"]],
+        t("columns.active_share"): [t.pct(v) for v in summary_["active_share"]],
+    })
+
+
+def groups(ctx: Context) -> list:
+    """Open against closed groups: how many, how large, how active, here and in the benchmark."""
+    t = ctx.text
+    share = ctx.params.get("usage", {}).get("active_group_share", 0.05)
+    blocks = [heading(2, t("sections.groups.title")),
+              para(t("sections.groups.intro", active_share=t.pct(share)))]
+    needed = ("groups", "events", "memberships", "users")
+    if any(n not in ctx.tables for n in needed):
+        return blocks + [para(t("sections.groups.none"))]
+    window = ctx.params.get("usage", {})
+    summary_ = data.group_summary(*(ctx.tables[n] for n in needed), window.get("window_start"),
+                                  window.get("window_end"), share)
+    here = summary_[summary_["organisation"] == ctx.organisation]
+    if here.empty:
+        return blocks + [para(t("sections.groups.none"))]
+    others = summary_[summary_["organisation"] != ctx.organisation]
+    bench = others.groupby("visibility")[["groups", "members", "posts_per_member",
+                                          "active_share"]].mean().reset_index()
+    rows = pd.concat([here, bench], ignore_index=True)
+    first = [f"{t('visibility.' + v)}: {name}" for v, name in zip(
+        rows["visibility"], [ctx.name] * len(here) + [t("figures.benchmark")] * len(bench),
+        strict=True)]
+    cells = _group_cells(rows, t, t("columns.visibility"), first)
+    blocks.append(tables.frame_table(cells, _caption(ctx, "sections.groups.caption"),
+                                     numeric=list(cells.columns[1:])))
+    return blocks
+
+
+def survey(ctx: Context) -> list:
+    """Survey themes against the benchmark (heat map) and the managers-staff perception gap."""
+    t = ctx.text
+    blocks = [heading(2, t("sections.survey.title")), para(t("sections.survey.intro"))]
+    rows = ctx.rows("survey")
+    if not rows.empty:
+        caption = _caption(ctx, "sections.survey.caption")
+        blocks.append(figures.diff_heatmap(rows, t, ctx.labels, caption))
+        blocks.append(tables.benchmark_table(rows[rows["function_group"] == "all"], t, ctx.name,
+                                             ctx.labels, ctx.kinds, ctx.min_size,
+                                             ctx.min_organisations, caption))
+    blocks += [heading(3, t("sections.survey.gap_title")), para(t("sections.survey.gap_intro"))]
+    scores = ctx.tables.get("scores")
+    if scores is None or not ctx.culture:
+        return blocks + [para(t("sections.survey.gap_none"))]
+    gap = data.perception_gap(scores, ctx.culture, ctx.organisation, ctx.min_size)
+    here = gap[gap["scope"] == "organisation"]
+    if here.empty or here["suppressed"].all():
+        return blocks + [para(t("sections.survey.gap_none"))]
+    caption = _caption(ctx, "sections.survey.gap_caption")
+    blocks.append(figures.gap_bars(gap, t, ctx.labels, ctx.name, caption))
+    blocks.append(_gap_table(gap, ctx, caption, {"organisation": ctx.name,
+                                                 "benchmark": t("figures.benchmark")}))
+    return blocks
+
+
+def _gap_table(gap: pd.DataFrame, ctx: Context, caption: str, scopes: dict):
+    t = ctx.text
+    mark = t("marks.suppressed")
+    cells = pd.DataFrame({
+        t("columns.construct"): [ctx.labels.get(str(c), c) for c in gap["construct"]],
+        t("columns.organisation"): [scopes.get(s, s) for s in gap["scope"]],
+        t("columns.n") + " " + t("columns.managers").lower(): [
+            tables.format_n(n, ctx.min_size, t) for n in gap["n_managers"]],
+        t("columns.n") + " " + t("columns.staff").lower(): [
+            tables.format_n(n, ctx.min_size, t) for n in gap["n_staff"]],
+        t("columns.managers"): [mark if s else t.num(v) for v, s in
+                                zip(gap["managers"], gap["suppressed"], strict=True)],
+        t("columns.staff"): [mark if s else t.num(v) for v, s in
+                             zip(gap["staff"], gap["suppressed"], strict=True)],
+        t("columns.gap"): [mark if s else t.signed(v) for v, s in
+                           zip(gap["gap"], gap["suppressed"], strict=True)],
+    })
+    notes = [t("marks.suppressed_note", min_size=ctx.min_size)] if gap["suppressed"].any() else []
+    return tables.frame_table(cells, caption, notes, list(cells.columns[2:]))
+
+
+def soft_hard(ctx: Context) -> list:
+    """The organisations' survey index against their usage index; this one highlighted."""
+    t = ctx.text
+    blocks = [heading(2, t("sections.soft_hard.title")),
+              para(t("sections.soft_hard.intro", organisation=ctx.name))]
+    if "org_indices" not in ctx.tables:
+        return blocks + [para(t("sections.soft_hard.none"))]
+    points = data.indices(ctx.tables["org_indices"]).dropna()
+    if len(points) < 3:
+        return blocks + [para(t("sections.soft_hard.none"))]
+    caption = _caption(ctx, "sections.soft_hard.caption")
+    blocks.append(figures.index_scatter(points, t, caption, highlight=ctx.organisation,
+                                        highlight_label=ctx.name))
+    blocks.append(para(t("sections.soft_hard.correlation", n=len(points),
+                         rho=t.signed(_spearman(points), 2))))
+    return blocks
+
+
+def _spearman(points: pd.DataFrame) -> float:
+    """Spearman's rho of the two indices: Pearson's r of their (average) ranks."""
+    ranks = points[["survey_index", "usage_index"]].rank()
+    return float(np.corrcoef(ranks["survey_index"], ranks["usage_index"])[0, 1])
+
+
+def methods(ctx: Context) -> list:
+    """Reliability, ICCs, cleaning rules, suppression, benchmark definition, window, versions."""
+    t = ctx.text
+    p = ctx.params
+    blocks = [heading(2, t("sections.methods.title"))]
+
+    reliability = ctx.tables.get("reliability")
+    if reliability is not None:
+        scopes = ["all"] + ([ctx.organisation] if ctx.organisation else [])
+        rel = reliability[reliability["scope"].isin(scopes)] if "scope" in reliability else \
+            reliability
+        blocks.append(heading(3, t("sections.methods.reliability_title")))
+        scope_name = {"all": t("function_groups.all")}
+        if ctx.organisation:
+            scope_name[ctx.organisation] = ctx.name
+        cells = pd.DataFrame({
+            t("columns.construct"): [ctx.labels.get(c, c) for c in rel["construct"]],
+            t("columns.scope"): [scope_name.get(s, s)
+                                 for s in rel.get("scope", pd.Series(["all"] * len(rel)))],
+            t("columns.n"): [tables.format_n(n, ctx.min_size, t) for n in rel["n"]],
+            t("columns.n_items"): [t.num(v, 0) for v in rel["n_items"]],
+            t("columns.alpha"): [t.num(v) if n >= ctx.min_size else t("marks.suppressed")
+                                 for v, n in zip(rel["alpha"], rel["n"], strict=True)],
+            t("columns.alpha_ci"): [
+                f"{t.num(lo)} – {t.num(hi)}" if n >= ctx.min_size else t("marks.suppressed")
+                for lo, hi, n in zip(rel["alpha_ci_low"], rel["alpha_ci_high"], rel["n"],
+                                     strict=True)],
+        })
+        blocks.append(tables.frame_table(
+            cells, t("sections.methods.reliability_caption", organisation=ctx.name or ""),
+            numeric=list(cells.columns[2:])))
+
+    icc = ctx.tables.get("icc")
+    if icc is not None and len(icc):
+        blocks.append(heading(3, t("sections.methods.icc_title")))
+        blocks.append(_icc_table(icc, ctx))
+
+    blocks.append(heading(3, t("sections.methods.cleaning_title")))
+    counts = data.response_counts(None, None, ctx.tables.get("exclusions"), ctx.organisation)
+    rows = []
+    for rule, spec in (p.get("clean") or {}).items():
+        settings = ", ".join(f"{k} = {v}" for k, v in spec.items()) if isinstance(spec, dict) \
+            else str(spec)
+        rows.append({t("columns.rule"): rule.replace("_", " "),
+                     t("columns.setting"): settings,
+                     t("columns.n"): t.num(counts["by_rule"].get(rule, 0), 0)})
+    if rows:
+        blocks.append(tables.frame_table(pd.DataFrame(rows),
+                                         t("sections.methods.cleaning_caption"),
+                                         numeric=[t("columns.n")]))
+
+    bench = p.get("benchmark", {})
+    blocks += [heading(3, t("sections.methods.suppression_title")),
+               para(t("sections.methods.suppression_text", min_size=ctx.min_size,
+                      mark=t("marks.suppressed")))]
+    comparison = t(f"sections.methods.comparison.{bench.get('comparison', 'leave_one_out')}")
+    if bench.get("restrict_by"):
+        comparison += t("sections.methods.restrict", attribute=bench["restrict_by"])
+    blocks += [heading(3, t("sections.methods.benchmark_title")),
+               para(t("sections.methods.benchmark_text", comparison=comparison,
+                      min_organisations=ctx.min_organisations,
+                      band_threshold_g=t.num(bench.get("band_threshold_g", 0.3)),
+                      fdr_alpha=t.num(bench.get("fdr_alpha", 0.05))))]
+    window = p.get("usage", {})
+    blocks += [heading(3, t("sections.methods.window_title")),
+               para(t("sections.methods.window_text", window_start=window.get("window_start"),
+                      window_end=window.get("window_end")))]
+    unknown = t("sections.methods.unknown")
+    blocks += [heading(3, t("sections.methods.versions_title")),
+               para(t("sections.methods.versions_text", commit=ctx.commit or unknown,
+                      data_hash=ctx.data_hash or unknown)),
+               _params_block(ctx)]
+    return blocks
+
+
+def _icc_table(icc: pd.DataFrame, ctx: Context):
+    """The ICC table as the score stage wrote it, numbers formatted, other organisations out."""
+    t = ctx.text
+    icc = icc.copy()
+    codes = set(ctx.organisations["code"]) - {ctx.organisation}
+    for column in icc.columns:
+        if icc[column].dtype == object and icc[column].isin(codes).any():
+            icc = icc[~icc[column].isin(codes)]
+    cells = pd.DataFrame({
+        column: [ctx.labels.get(v, v) if column in ("construct", "variable") else
+                 (t.num(v, 0 if column.startswith("n") else 2)
+                  if isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+                  else v) for v in icc[column]]
+        for column in icc.columns})
+    cells = cells.rename(columns={"construct": t("columns.construct"), "n": t("columns.n")})
+    return tables.frame_table(cells, t("sections.methods.icc_caption"),
+                              numeric=list(cells.columns[1:]))
+
+
+def _params_block(ctx: Context):
+    """The parameters as YAML, without the list of organisations to render (it names others)."""
+    from IPython.display import HTML
+
+    shown = {k: v for k, v in ctx.params.items()}
+    if ctx.organisation is not None and isinstance(shown.get("render"), dict):
+        shown["render"] = {k: v for k, v in shown["render"].items() if k != "organisations"}
+    dumped = yaml.safe_dump(shown, sort_keys=False, allow_unicode=True, width=90)
+    caption = html.escape(ctx.text("sections.methods.params_caption"))
+    return HTML(f'<figure class="params"><figcaption>{caption}</figcaption>'
+                f"<pre>{html.escape(dumped)}</pre></figure>")
+
+
+# --------------------------------------------------------------------------- pilot sections
+
+def _names(ctx: Context) -> dict:
+    """code -> what the pilot study shows: the name when params.yaml says so, else the code."""
+    if ctx.params.get("render", {}).get("name_organisations_in_pilot"):
+        return dict(zip(ctx.organisations["code"], ctx.organisations["name"], strict=True))
+    return {c: c for c in ctx.organisations["code"]}
+
+
+def pilot_benchmark(ctx: Context) -> list:
+    """Benchmark tables per function group: mean of organisation means, spread, n organisations."""
+    t = ctx.text
+    blocks = [heading(2, t("sections.pilot_benchmark.title")),
+              para(t("sections.pilot_benchmark.intro"))]
+    bench = ctx.bench
+    if bench is None:
+        return blocks + [para(t("findings.none"))]
+    shown = bench[~bench["suppressed"]]
+    for group in [g for g in data.GROUP_ORDER if g in set(bench["function_group"])]:
+        part = shown[shown["function_group"] == group]
+        per_var = part.groupby("variable", sort=False).agg(
+            n_organisations=("organisation", "nunique"), n=("n", "sum"),
+            mean=("value", "mean"), p25=("value", lambda v: v.quantile(0.25)),
+            p75=("value", lambda v: v.quantile(0.75)))
+        order = [v for v in ctx.constructs if v in per_var.index] + sorted(
+            v for v in per_var.index if v not in ctx.constructs)
+        per_var = per_var.reindex(order)
+        cells = pd.DataFrame({
+            t("columns.variable"): [ctx.labels.get(v, v) for v in per_var.index],
+            t("columns.n_organisations"): [t.num(v, 0) for v in per_var["n_organisations"]],
+            t("columns.n"): [t.num(v, 0) for v in per_var["n"]],
+            t("columns.benchmark"): [
+                tables.format_value(v, ctx.kinds.get(k, "score"), t) if n >= ctx.min_organisations
+                else t("marks.no_benchmark")
+                for k, v, n in zip(per_var.index, per_var["mean"], per_var["n_organisations"],
+                                   strict=True)],
+            t("columns.range"): [
+                f"{tables.format_value(a, ctx.kinds.get(k, 'score'), t)} – "
+                f"{tables.format_value(b, ctx.kinds.get(k, 'score'), t)}"
+                for k, a, b in zip(per_var.index, per_var["p25"], per_var["p75"], strict=True)],
+        })
+        notes = []
+        if bench[(bench["function_group"] == group)]["suppressed"].any():
+            notes.append(t("marks.suppressed_note", min_size=ctx.min_size))
+        if (per_var["n_organisations"] < ctx.min_organisations).any():
+            notes.append(t("marks.no_benchmark_note", min_organisations=ctx.min_organisations))
+        blocks += [heading(3, t.group(group)), tables.frame_table(
+            cells, t("sections.pilot_benchmark.caption", group=t.group(group)), notes,
+            list(cells.columns[1:]))]
+    return blocks
+
+
+def pilot_distributions(ctx: Context) -> list:
+    """Box plots of the survey themes per organisation."""
+    t = ctx.text
+    blocks = [heading(2, t("sections.pilot_distributions.title")),
+              para(t("sections.pilot_distributions.intro"))]
+    scores = ctx.tables.get("scores")
+    if scores is None:
+        return blocks + [para(t("findings.none"))]
+    constructs = [c for c in ctx.constructs if c in scores.columns]
+    blocks.append(figures.score_boxes(scores, constructs, t, ctx.labels, ctx.min_size,
+                                      _caption(ctx, "sections.pilot_distributions.caption"),
+                                      _names(ctx)))
+    return blocks
+
+
+def pilot_scatter(ctx: Context) -> list:
+    """The organisation-level scatter of survey index against usage index, all labelled."""
+    t = ctx.text
+    blocks = [heading(2, t("sections.pilot_scatter.title"))]
+    if "org_indices" not in ctx.tables:
+        return blocks + [para(t("sections.soft_hard.none"))]
+    points = data.indices(ctx.tables["org_indices"]).dropna()
+    if len(points) < 3:
+        return blocks + [para(t("sections.soft_hard.none"))]
+    blocks.append(figures.index_scatter(points, t,
+                                        _caption(ctx, "sections.pilot_scatter.caption"),
+                                        name_all=True, names=_names(ctx)))
+    blocks.append(para(t("sections.soft_hard.correlation", n=len(points),
+                         rho=t.signed(_spearman(points), 2))))
+    return blocks
+
+
+def pilot_contrasts(ctx: Context) -> list:
+    """Mean theme score per function group across all organisations (small groups hidden)."""
+    t = ctx.text
+    blocks = [heading(2, t("sections.pilot_contrasts.title")),
+              para(t("sections.pilot_contrasts.intro"))]
+    scores = ctx.tables.get("scores")
+    if scores is None:
+        return blocks + [para(t("findings.none"))]
+    constructs = [c for c in ctx.constructs if c in scores.columns]
+    long = scores.melt(id_vars=["function_group"], value_vars=constructs, var_name="variable")
+    agg = long.groupby(["function_group", "variable"])["value"].agg(["mean", "count"])
+    agg = agg.reset_index()
+    agg["suppressed"] = agg["count"] < ctx.min_size
+    order = {g: i for i, g in enumerate(data.GROUP_ORDER)}
+    agg = agg.sort_values("function_group", key=lambda s: s.map(order))
+    agg["variable"] = pd.Categorical(agg["variable"], constructs)
+    agg = agg.sort_values(["function_group", "variable"],
+                          key=lambda s: s.map(order) if s.name == "function_group" else s)
+    agg["variable"] = agg["variable"].astype(str)
+    blocks.append(figures.diff_heatmap(
+        agg, t, ctx.labels, _caption(ctx, "sections.pilot_contrasts.caption"), value="mean",
+        cmap=figures.SEQUENTIAL, fmt=lambda v: t.num(v, 2), axis_label=t("units.score"),
+        alt_key="figures.alt_contrasts"))
+    return blocks
+
+
+def pilot_groups(ctx: Context) -> list:
+    """Open and closed groups per organisation."""
+    t = ctx.text
+    blocks = [heading(2, t("sections.pilot_groups.title"))]
+    needed = ("groups", "events", "memberships", "users")
+    if any(n not in ctx.tables for n in needed):
+        return blocks + [para(t("sections.groups.none"))]
+    window = ctx.params.get("usage", {})
+    share = window.get("active_group_share", 0.05)
+    summary_ = data.group_summary(*(ctx.tables[n] for n in needed), window.get("window_start"),
+                                  window.get("window_end"), share)
+    names = _names(ctx)
+    first = [f"{names.get(o, o)}: {t('visibility.' + v)}"
+             for o, v in zip(summary_["organisation"], summary_["visibility"], strict=True)]
+    cells = _group_cells(summary_, t, t("columns.organisation"), first)
+    blocks += [para(t("sections.groups.intro", active_share=t.pct(share))),
+               tables.frame_table(cells, _caption(ctx, "sections.pilot_groups.caption"),
+                                  numeric=list(cells.columns[1:]))]
+    return blocks
+
+
+def pilot_profiles(ctx: Context) -> list:
+    """Profile completion per organisation and field (employees; fewer than min_size hidden)."""
+    t = ctx.text
+    blocks = [heading(2, t("sections.pilot_profiles.title"))]
+    users = ctx.tables.get("users")
+    fields = [c for c in (users.columns if users is not None else []) if c.startswith("profile_")]
+    if not fields:
+        return blocks + [para(t("sections.profiles.none"))]
+    staff = data.employees(users)
+    staff = staff[staff["state"] == "active"] if "state" in staff else staff
+    long = staff.melt(id_vars=["organisation"], value_vars=fields, var_name="variable")
+    long["value"] = long["value"].astype("float")
+    agg = long.groupby(["organisation", "variable"])["value"].agg(["mean", "count"])
+    agg = agg.reset_index()
+    agg["suppressed"] = agg["count"] < ctx.min_size
+    names = _names(ctx)
+    blocks.append(figures.diff_heatmap(
+        agg, t, ctx.labels, _caption(ctx, "sections.pilot_profiles.caption"), value="mean",
+        cmap=figures.SEQUENTIAL, fmt=lambda v: t.pct(v), col_col="organisation",
+        col_labels=lambda c: names.get(c, c), axis_label=t("figures.share_axis"),
+        alt_key="figures.alt_profiles"))
+    return blocks
+
+
+def pilot_gap(ctx: Context) -> list:
+    """The managers-staff gap on the culture themes per organisation."""
+    t = ctx.text
+    blocks = [heading(2, t("sections.pilot_gap.title")), para(t("sections.survey.gap_intro"))]
+    scores = ctx.tables.get("scores")
+    if scores is None or not ctx.culture:
+        return blocks + [para(t("sections.survey.gap_none"))]
+    gap = data.perception_gap(scores, ctx.culture, None, ctx.min_size)
+    blocks.append(_gap_table(gap, ctx, _caption(ctx, "sections.pilot_gap.caption"), _names(ctx)))
+    return blocks
+
+
+def limitations(ctx: Context) -> list:
+    """The number of organisations, the spread of usable responses and of response rates."""
+    t = ctx.text
+    blocks = [heading(2, t("sections.limitations.title")),
+              para(t("sections.limitations.organisations",
+                     n_organisations=len(ctx.organisations)))]
+    kept = ctx.tables.get("kept")
+    if kept is not None:
+        per_org = kept["organisation"].value_counts()
+        blocks.append(para(t("sections.limitations.response", kept_min=t.num(per_org.min(), 0),
+                             kept_max=t.num(per_org.max(), 0))))
+        rates = [per_org.get(c, 0) / _invited(ctx, c) for c in ctx.organisations["code"]
+                 if _invited(ctx, c)]
+        if rates:
+            blocks.append(para(t("sections.limitations.response_rates",
+                                 rate_min=t.pct(min(rates)), rate_max=t.pct(max(rates)))))
+        else:
+            blocks.append(para(t("sections.limitations.no_invited")))
+    blocks.append(para(t("sections.limitations.selection")))
+    return blocks

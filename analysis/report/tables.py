@@ -1,0 +1,163 @@
+"""Report tables: header cells, a caption, n in every table, suppressed values marked.
+
+A :class:`ReportTable` holds cells that are already text (numbers formatted per language) and
+renders as an accessible HTML table: ``<caption>``, ``<th scope="col">`` for the header and
+``<th scope="row">`` for the first column. A suppressed value is shown as the catalogue's mark
+(``—*``) with a footnote that says why; it is never blank and never zero.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from analysis.report import Text
+
+
+@dataclass
+class ReportTable:
+    """A formatted table: string cells, a caption and footnotes."""
+
+    cells: pd.DataFrame
+    caption: str
+    notes: list[str] = field(default_factory=list)
+    numeric: list[str] = field(default_factory=list)  # columns aligned right
+
+    def to_html(self) -> str:
+        """Render as an HTML table with a caption, column and row header cells, and notes."""
+        out = ['<table class="report-table">', f"<caption>{html.escape(self.caption)}</caption>",
+               "<thead><tr>"]
+        for column in self.cells.columns:
+            cls = ' class="num"' if column in self.numeric else ""
+            out.append(f'<th scope="col"{cls}>{html.escape(str(column))}</th>')
+        out.append("</tr></thead><tbody>")
+        for _, row in self.cells.iterrows():
+            out.append("<tr>")
+            for i, (column, value) in enumerate(row.items()):
+                cls = ' class="num"' if column in self.numeric else ""
+                tag = "th" if i == 0 else "td"
+                scope = ' scope="row"' if i == 0 else ""
+                out.append(f"<{tag}{scope}{cls}>{html.escape(str(value))}</{tag}>")
+            out.append("</tr>")
+        out.append("</tbody></table>")
+        for note in self.notes:
+            out.append(f'<p class="table-note">{html.escape(note)}</p>')
+        return "".join(out)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+def format_value(value, kind: str, text: Text) -> str:
+    """Format one value by kind: 'share' as %, 'count' (a mean count) with 1 decimal,
+    'score' and 'rate' with 2 decimals."""
+    if pd.isna(value):
+        return text("marks.not_available")
+    if kind == "share":
+        return text.pct(value)
+    if kind == "count":
+        return text.num(value, 1)
+    return text.num(value, 2)
+
+
+def format_n(n, min_size: int, text: Text) -> str:
+    """n as a whole number, or '< min_size' for a group too small to show anything about."""
+    if pd.isna(n):
+        return text("marks.not_available")
+    if n < min_size:
+        return text("marks.small_n", min_size=min_size)
+    return text.num(n, 0)
+
+
+def benchmark_table(rows: pd.DataFrame, text: Text, organisation: str, labels: dict,
+                    kinds: dict, min_size: int, min_organisations: int,
+                    caption: str) -> ReportTable:
+    """The organisation against the benchmark, one line per variable and function group.
+
+    Suppressed lines keep their label and n (shown as '< min_size' when small) and carry the
+    suppression mark in every value column; lines without a benchmark carry the no-benchmark
+    mark in the benchmark columns.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        Canonical benchmark rows of one organisation (``data.normalise_benchmark``).
+    kinds : dict
+        variable -> 'share', 'rate', 'count' or 'score'.
+    """
+    mark = text("marks.suppressed")
+    no_bench = text("marks.no_benchmark")
+    value_col = text("columns.value", organisation=organisation)
+    records = []
+    any_suppressed = any_no_bench = False
+    for _, r in rows.iterrows():
+        kind = kinds.get(r["variable"], "score")
+        scale = 100.0 if kind == "share" else 1.0
+        digits = 0 if kind == "share" else 2
+        record = {
+            text("columns.variable"): labels.get(r["variable"], r["variable"]),
+            text("columns.function_group"): text.group(r["function_group"]),
+            text("columns.n"): format_n(r["n"], min_size, text),
+        }
+        has_bench = pd.notna(r["benchmark"]) and not (
+            pd.notna(r["n_organisations"]) and r["n_organisations"] < min_organisations)
+        if r["suppressed"]:
+            any_suppressed = True
+            value = diff = ci = band = mark
+        else:
+            value = format_value(r["value"], kind, text)
+            diff = text.signed(r["diff"] * scale, digits) if has_bench and pd.notna(
+                r["diff"]) else no_bench
+            if has_bench and pd.notna(r["ci_low"]) and pd.notna(r["ci_high"]):
+                ci = f"{text.num(r['ci_low'] * scale, digits)} – " \
+                     f"{text.num(r['ci_high'] * scale, digits)}"
+            else:
+                ci = no_bench if not has_bench else text("marks.not_available")
+            band = text(f"bands.{r['band']}") if has_bench and pd.notna(r["band"]) else (
+                no_bench if not has_bench else text("bands.none"))
+        if has_bench:
+            bench = format_value(r["benchmark"], kind, text)
+            spread = (f"{format_value(r['p25'], kind, text)} – "
+                      f"{format_value(r['p75'], kind, text)}") if pd.notna(r["p25"]) else \
+                text("marks.not_available")
+        else:
+            any_no_bench = True
+            bench = spread = no_bench
+        record.update({value_col: value, text("columns.benchmark"): bench,
+                       text("columns.range"): spread, text("columns.diff"): diff,
+                       text("columns.ci"): ci, text("columns.band"): band})
+        records.append(record)
+    notes = []
+    if any_suppressed or (rows["n"] < min_size).any():
+        notes.append(text("marks.suppressed_note", min_size=min_size))
+    if any_no_bench:
+        notes.append(text("marks.no_benchmark_note", min_organisations=min_organisations))
+    numeric = [text("columns.n"), value_col, text("columns.benchmark"), text("columns.range"),
+               text("columns.diff"), text("columns.ci")]
+    return ReportTable(pd.DataFrame.from_records(records), caption, notes, numeric)
+
+
+def counts_table(counts: pd.Series, text: Text, first: str, caption: str, min_size: int | None
+                 = None, labels=None) -> ReportTable:
+    """A one-column count table (label, n), e.g. exclusions per rule or responses per group.
+
+    With ``min_size``, counts below it read '< min_size' (and the note says why).
+    """
+    labels = labels or (lambda k: k)
+    cells = pd.DataFrame({
+        first: [labels(k) for k in counts.index],
+        text("columns.n"): [format_n(v, min_size, text) if min_size else text.num(v, 0)
+                            for v in counts.to_numpy()],
+    })
+    notes = []
+    if min_size and (counts < min_size).any():
+        notes.append(text("marks.suppressed_note", min_size=min_size))
+    return ReportTable(cells, caption, notes, [text("columns.n")])
+
+
+def frame_table(frame: pd.DataFrame, caption: str, notes=(), numeric=()) -> ReportTable:
+    """Wrap a frame of already formatted cells as a report table."""
+    return ReportTable(frame.astype(str).reset_index(drop=True), caption, list(notes),
+                       list(numeric))
