@@ -1,0 +1,194 @@
+"""Tests of analysis.correlate against published values, scipy and hand calculations.
+
+The fixture tests/data/pingouin_pairwise_corr_dolan2009/ is pingouin's Dolan et al. (2009)
+Big-Five data; its SOURCE.txt lists the correlations printed in pingouin's documentation.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from analysis.correlate import (
+    SmallSampleWarning,
+    correlation_ci,
+    correlation_table,
+    group_level,
+    indices,
+    individual_level,
+    organisation_level,
+    organisation_means,
+    pairwise,
+    partial,
+    questions_vs_culture,
+)
+from analysis.errors import InputError
+
+DOLAN = Path(__file__).parent / "data" / "pingouin_pairwise_corr_dolan2009" / "pairwise_corr.csv"
+
+
+@pytest.fixture(scope="module")
+def big5():
+    return pd.read_csv(DOLAN).drop(columns="Subject")
+
+
+def pair(table, x, y):
+    return table[(table["x"] == x) & (table["y"] == y)].iloc[0]
+
+
+def test_pairwise_reproduces_pingouins_published_correlations(big5):
+    # Reference: pingouin.pairwise_corr docstring (SOURCE.txt): Pearson N-E -0.350
+    # CI [-0.42, -0.27], N-O -0.010, N-A -0.134, N-C -0.368, E-O 0.267 CI [0.18, 0.35].
+    pear = pairwise(big5, method="pearson")
+    expected = {("Neuroticism", "Extraversion"): -0.350, ("Neuroticism", "Openness"): -0.010,
+                ("Neuroticism", "Agreeableness"): -0.134,
+                ("Neuroticism", "Conscientiousness"): -0.368,
+                ("Extraversion", "Openness"): 0.267}
+    for (x, y), r in expected.items():
+        assert pair(pear, x, y)["r"] == pytest.approx(r, abs=5e-4)
+        assert pair(pear, x, y)["n"] == 500
+    ne = pair(pear, "Neuroticism", "Extraversion")
+    assert (round(ne["ci_low"], 2), round(ne["ci_high"], 2)) == (-0.42, -0.27)
+    eo = pair(pear, "Extraversion", "Openness")
+    assert (round(eo["ci_low"], 2), round(eo["ci_high"], 2)) == (0.18, 0.35)
+    # BH over the ten pairs, as statsmodels computes it
+    assert pear["p_adj"].to_numpy() == pytest.approx(
+        multipletests(pear["p"].to_numpy(), method="fdr_bh")[1])
+
+
+def test_pairwise_spearman_published_values(big5):
+    # Reference: SOURCE.txt, Spearman from pingouin's docstring (3 decimals).
+    spear = pairwise(big5, method="spearman")
+    expected = [-0.325, -0.028, -0.151, -0.356, 0.243, 0.062, 0.056, 0.170, -0.007, 0.161]
+    assert spear["r"].to_numpy() == pytest.approx(expected, abs=5e-4)
+
+
+def test_correlation_table_matches_scipy(big5):
+    table = correlation_table(big5, ["Neuroticism", "Openness"], ["Extraversion"])
+    for method, ref_fn in (("pearson", stats.pearsonr), ("spearman", stats.spearmanr)):
+        for x in ("Neuroticism", "Openness"):
+            row = table[(table["method"] == method) & (table["x"] == x)].iloc[0]
+            ref = ref_fn(big5[x], big5["Extraversion"])
+            assert row["r"] == pytest.approx(ref.statistic)
+            assert row["p"] == pytest.approx(ref.pvalue, rel=1e-6)
+
+
+def test_spearman_ci_by_hand():
+    # Hand: Bonett & Wright (2000): z = atanh(.5) = 0.549306, SE = sqrt(1.125/27) = 0.204124,
+    # tanh(0.549306 -/+ 1.959964 * 0.204124) = tanh(0.149229), tanh(0.949383) = (0.1481, 0.7395)
+    low, high = correlation_ci(np.array(0.5), np.array(30), "spearman")
+    assert (float(low), float(high)) == pytest.approx((0.1481, 0.7395), abs=1e-4)
+    # Pearson: SE = 1/sqrt(27) = 0.192450 -> tanh(0.172110), tanh(0.926502) = (0.1704, 0.7290)
+    low, high = correlation_ci(np.array(0.5), np.array(30), "pearson")
+    assert (float(low), float(high)) == pytest.approx((0.1704, 0.7290), abs=1e-4)
+
+
+def test_partial_on_a_category_equals_the_within_group_correlation(big5):
+    # Hand: controlling for dummies of a category = correlating group-centred x and y.
+    rng = np.random.default_rng(1)
+    data = big5.assign(function_group=rng.choice(["internal", "policy", "manager"], len(big5)))
+    data["Extraversion"] += data["function_group"].map({"internal": 0, "policy": 1,
+                                                        "manager": -1})
+    got = partial(data, ["Neuroticism"], ["Extraversion"])
+    centred = data.groupby("function_group")[["Neuroticism", "Extraversion"]].transform(
+        lambda s: s - s.mean())
+    ref = np.corrcoef(centred["Neuroticism"], centred["Extraversion"])[0, 1]
+    assert got["r"].iloc[0] == pytest.approx(ref)
+    assert got["n"].iloc[0] == 500
+
+
+def org_values(seed=0, n_orgs=12, slope=1.0, n=30):
+    """Organisations whose usage mean rises with their survey mean by ``slope``."""
+    rng = np.random.default_rng(seed)
+    level = rng.normal(0, 1, n_orgs)
+    frames = []
+    for o in range(n_orgs):
+        for var, source, mu in (("cul_questions", "survey", 3 + 0.3 * level[o]),
+                                ("questions", "usage", 2 + slope * 0.3 * level[o])):
+            frames.append(pd.DataFrame({
+                "organisation": f"O{o}", "variable": var, "source": source,
+                "function_group": rng.choice(["internal", "policy", "manager"], n),
+                "unit": [f"{source}-O{o}-{i}" for i in range(n)],
+                "value": mu + rng.normal(0, 0.3, n)}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_organisation_level_correlates_organisation_means():
+    values = org_values()
+    means = organisation_means(values)
+    table = organisation_level(means)
+    wide = means.pivot(index="organisation", columns="variable", values="mean")
+    ref = stats.spearmanr(wide["cul_questions"], wide["questions"])  # reference: scipy
+    row = table[table["method"] == "spearman"].iloc[0]
+    assert (row["x"], row["y"], row["n"]) == ("cul_questions", "questions", 12)
+    assert row["r"] == pytest.approx(ref.statistic)
+    assert not row["small_n"]
+
+
+def test_few_organisations_warn_and_are_flagged():
+    means = organisation_means(org_values(n_orgs=7))
+    with pytest.warns(SmallSampleWarning, match="7 organisations"):
+        table = organisation_level(means)
+    assert table["small_n"].all()
+
+
+def test_small_cells_do_not_enter_organisation_means():
+    values = org_values(n=4)  # every organisation rests on 4 units < 5
+    assert organisation_means(values)["mean"].isna().all()
+
+
+def test_group_level_uses_organisation_by_group_cells():
+    table = group_level(org_values(n=60))
+    row = table[table["method"] == "pearson"].iloc[0]
+    assert row["level"] == "organisation_group"
+    assert row["n"] == 36  # 12 organisations x 3 function groups, each with >= 5 units
+
+
+def test_individual_level_joins_on_the_consented_link():
+    rng = np.random.default_rng(3)
+    k = 30
+    score = rng.normal(3, 1, k)
+    usage = 2 * score + rng.normal(0, 1, k)
+    values = pd.concat([
+        pd.DataFrame({"unit": [f"r{i}" for i in range(k)], "variable": "culture",
+                      "source": "survey", "value": score}),
+        pd.DataFrame({"unit": [f"u{i}" for i in range(k)], "variable": "questions",
+                      "source": "usage", "value": usage})]).assign(
+        organisation="A", function_group="internal")
+    # only the first 20 consented; respondent r_i is platform user u_(i)
+    links = pd.DataFrame({"respondent": [f"r{i}" for i in range(k)],
+                          "platform_user": [f"u{i}" if i < 20 else None for i in range(k)]})
+    table = individual_level(values, links)
+    row = table[table["method"] == "pearson"].iloc[0]
+    assert row["n"] == 20
+    assert row["r"] == pytest.approx(np.corrcoef(score[:20], usage[:20])[0, 1])
+
+
+def test_indices_standardise_across_organisations():
+    means = organisation_means(org_values())
+    out = indices(means, reverse=("cul_questions",))
+    wide = means.pivot(index="organisation", columns="variable", values="mean")
+    z = (wide["cul_questions"] - wide["cul_questions"].mean()) / wide["cul_questions"].std(ddof=1)
+    # Hand: one survey variable, reversed -> survey index = -z
+    assert out.set_index("organisation")["survey_index"].to_numpy() == pytest.approx(-z)
+    assert (out["n_survey"] == 1).all() and (out["n_usage"] == 1).all()
+
+
+def test_questions_vs_culture_finds_a_planted_link_and_not_a_missing_one():
+    with pytest.warns(SmallSampleWarning):
+        found = questions_vs_culture(org_values(slope=1.0, n_orgs=8))
+    org = found[found["level"] == "organisation"]
+    assert (org["r"] > 0.5).all()
+    assert set(org["answer"]) == {"more questions"}
+    assert org["p_greater"].to_numpy() == pytest.approx(org["p"].to_numpy() / 2)
+    none = questions_vs_culture(org_values(seed=2, slope=0.0, n_orgs=40))
+    assert set(none.loc[none["level"] == "organisation", "answer"]) == {"no clear link"}
+
+
+def test_questions_vs_culture_needs_both_variables():
+    values = org_values().query("variable != 'questions'")
+    with pytest.raises(InputError, match="'questions'"):
+        questions_vs_culture(values)
