@@ -73,22 +73,34 @@ def _enabled(rules: dict, name: str) -> dict | None:
     return rule
 
 
+def _details(flag: np.ndarray, text: pd.Series) -> np.ndarray:
+    """An object array: ``text`` (indexed by flagged row) at the flagged rows, '' elsewhere."""
+    out = np.full(len(flag), "", dtype=object)
+    out[np.flatnonzero(flag)] = text.to_numpy(dtype=object)
+    return out
+
+
 def _completeness(values: np.ndarray, items: list[str], codebook: Codebook, rule: dict):
     answered = ~np.isnan(values)
-    flag = np.zeros(len(values), dtype=bool)
-    details = np.full(len(values), "", dtype=object)
+    short_by = {}
     for cid, construct in codebook.constructs.items():
         cols = [j for j, i in enumerate(items) if codebook.items[i].construct == cid]
+        if not cols:
+            continue
         share_needed = rule.get("min_share_per_construct")
         share_needed = construct.min_share if share_needed is None else float(share_needed)
         n_answered = answered[:, cols].sum(axis=1)
-        short = n_answered < share_needed * len(cols) - 1e-9
+        short_by[cid] = (n_answered < share_needed * len(cols) - 1e-9, n_answered, len(cols))
+    flag = np.zeros(len(values), dtype=bool)
+    for short, _, _ in short_by.values():
         flag |= short
-        text = np.char.add(np.char.add(f"{cid} ", n_answered.astype(str)), f"/{len(cols)}")
-        details = np.where(short, np.where(details == "", text,
-                                           np.char.add(np.char.add(details.astype(str), ", "),
-                                                       text)), details)
-    return flag, details
+    rows = np.flatnonzero(flag)
+    text = pd.Series("", index=rows, dtype=object)
+    for cid, (short, n_answered, n_items) in short_by.items():
+        hit = short[rows]
+        part = f"{cid} " + pd.Series(n_answered[rows], index=rows).astype(str) + f"/{n_items}"
+        text = text.where(~hit, text + np.where(text == "", "", ", ") + part)
+    return flag, _details(flag, text)
 
 
 def longest_run(values: np.ndarray) -> np.ndarray:
@@ -132,10 +144,11 @@ def _straightlining(values: np.ndarray, items: list[str], codebook: Codebook, ru
                 ~np.isnan(values[:, ~reverse])).any(axis=1)
     zero &= bool(rule.get("flag_zero_spread", True))
     flag = too_long | zero
-    details = np.char.add(np.char.add("longest run ", run.astype(str)),
-                          np.char.add(" of ", n_answered.astype(str)))
-    details = np.where(zero, np.char.add(details, ", zero spread"), details)
-    return flag, details
+    rows = np.flatnonzero(flag)
+    text = ("longest run " + pd.Series(run[rows]).astype(str) + " of "
+            + pd.Series(n_answered[rows]).astype(str)
+            + np.where(zero[rows], ", zero spread", ""))
+    return flag, _details(flag, text)
 
 
 def _speeding(respondents: pd.DataFrame, values: np.ndarray, rule: dict):
@@ -153,25 +166,29 @@ def _speeding(respondents: pd.DataFrame, values: np.ndarray, rule: dict):
     median = float(np.median(per_item[trusted]))
     threshold = float(rule.get("min_share_of_median", 0.4)) * median
     flag = trusted & (per_item < threshold)
-    out = np.full(len(values), "", dtype=object)
-    out[flag] = (pd.Series(per_item[flag]).round(1).astype(str)
-                 + f" s per item, threshold {threshold:.1f} s (median {median:.1f})").to_numpy()
-    return flag, out
+    text = (pd.Series(per_item[flag]).round(1).astype(str)
+            + f" s per item, threshold {threshold:.1f} s (median {median:.1f})")
+    return flag, _details(flag, text)
 
 
 def _attention(values: np.ndarray, items: list[str], codebook: Codebook):
     flag = np.zeros(len(values), dtype=bool)
-    details = np.full(len(values), "", dtype=object)
-    for item in codebook.attention_items:
-        column = values[:, items.index(item.id)]
-        failed = column != item.attention_expected  # NaN (not answered) fails too
-        shown = np.where(np.isnan(column), "no answer",
-                         np.nan_to_num(column).astype(np.int64).astype(str))
-        text = np.char.add(np.char.add(f"{item.id} answered ", shown.astype(str)),
-                           f", expected {item.attention_expected}")
-        details = np.where(failed & (details == ""), text, details)
+    first_failure = np.full(len(values), -1)
+    checks = codebook.attention_items
+    for k, item in enumerate(checks):
+        failed = values[:, items.index(item.id)] != item.attention_expected  # NaN fails too
+        first_failure = np.where(failed & (first_failure < 0), k, first_failure)
         flag |= failed
-    return flag, details
+    rows = np.flatnonzero(flag)
+    text = pd.Series("", index=rows, dtype=object)
+    for k, item in enumerate(checks):
+        answer = values[rows, items.index(item.id)]
+        shown = pd.Series(np.where(np.isnan(answer), "no answer",
+                                   np.nan_to_num(answer).astype(np.int64).astype(str)),
+                          index=rows)
+        text = text.where(first_failure[rows] != k, f"{item.id} answered " + shown
+                          + f", expected {item.attention_expected}")
+    return flag, _details(flag, text)
 
 
 def _duplicates(respondents: pd.DataFrame, answers: pd.DataFrame, items: list[str], rule: dict):

@@ -23,6 +23,7 @@ hashes (:func:`analysis.privacy.pseudonymise`).
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
@@ -32,6 +33,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
+import pyarrow.csv as pacsv
 
 from analysis.codebook import FUNCTION_GROUPS, UNKNOWN_GROUP, Codebook, from_dict, normalise_label
 from analysis.errors import InputError, Problem, problem
@@ -133,18 +136,6 @@ def _unique_names(headings: list[str]) -> list[str]:
     return names
 
 
-def _decode(path: Path) -> tuple[str, str]:
-    """Return the text of a file and its encoding: UTF-8 (BOM or not), else cp1252."""
-    data = path.read_bytes()
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        logger.info("%s is not UTF-8; reading it as cp1252 (Windows, Dutch Excel)", path.name)
-        return data.decode("cp1252"), "cp1252"
-
-
 def _sniff_separator(text: str) -> str:
     """Pick ``;``, ``,`` or tab from the first line, ignoring quoted text."""
     first = re.sub(r'"[^"]*"', "", text.split("\n", 1)[0])
@@ -152,19 +143,59 @@ def _sniff_separator(text: str) -> str:
     return max(counts, key=counts.get) if any(counts.values()) else ","
 
 
-def _csv_rows(path: Path) -> tuple[pd.DataFrame, str]:
-    """Read a delimited text file with no header interpretation: all cells as text."""
-    text, encoding = _decode(path)
-    if not text.strip():
-        raise InputError(problem(path, expected="a survey export with a header row (empty file)"))
-    sep = _sniff_separator(text)
+def _head_rows(data: bytes, sep: str, encoding: str, n: int = 3) -> list[list[str]]:
+    """Parse the first ``n`` records of a delimited file with the csv module (for detection)."""
+    head = data[: 1 << 16].decode(encoding, errors="replace")
+    rows = []
+    for row in csv.reader(io.StringIO(head, newline=""), delimiter=sep):
+        if row:
+            rows.append(row)
+        if len(rows) >= n:
+            break
+    return rows
+
+
+def _encoding_of(data: bytes) -> tuple[bytes, str]:
+    """Strip a UTF-8 BOM; tell UTF-8 from cp1252 (Windows, Dutch Excel) by trying to decode."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:], "utf-8-sig"
     try:
-        raw = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=object,
-                          keep_default_na=False, na_filter=False, skip_blank_lines=True,
-                          quotechar='"', doublequote=True, engine="c")
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise InputError(problem(path, expected=f"a {sep!r}-separated export ({exc})")) from None
-    return raw, encoding
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data, "cp1252"
+    return data, "utf-8"
+
+
+def _csv_rows(path: Path, max_rows: int | None = None) -> tuple[pd.DataFrame, str]:
+    """Read a delimited text file with no header interpretation: all cells as text.
+
+    Parsed by pyarrow (multi-threaded, quoted line breaks allowed) into arrow-backed strings;
+    cp1252 files are re-encoded to UTF-8 first.
+    """
+    data, encoding = _encoding_of(path.read_bytes())
+    if not data.strip():
+        raise InputError(problem(path, expected="a survey export with a header row (empty file)"))
+    if encoding == "cp1252":
+        logger.info("%s is not UTF-8; reading it as cp1252 (Windows, Dutch Excel)", path.name)
+        data = data.decode("cp1252").encode("utf-8")
+    sep = _sniff_separator(data[: 1 << 16].decode("utf-8", errors="replace"))
+    if max_rows is not None:
+        return pd.DataFrame(_head_rows(data, sep, "utf-8", max_rows), dtype=object), encoding
+    width = max(len(r) for r in _head_rows(data, sep, "utf-8", 3))
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"f{i}": pyarrow.string() for i in range(width)},
+                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except pyarrow.ArrowInvalid as exc:
+        row = re.search(r"[Rr]ow #?(\d+)", str(exc))
+        raise InputError(problem(path, int(row.group(1)) if row else None, None, None,
+                                 f"a {sep!r}-separated export with the same number of fields "
+                                 f"on every row ({exc})")) from None
+    return table.to_pandas(), encoding
 
 
 def _xlsx_rows(path: Path) -> pd.DataFrame:
@@ -233,7 +264,7 @@ def detect_reader(path: str | Path) -> str:
     if suffix in {".xlsx", ".xlsm"}:
         rows = _xlsx_rows(path)
     elif suffix in {".csv", ".txt", ".tsv"}:
-        rows, _ = _csv_rows(path)
+        rows, _ = _csv_rows(path, max_rows=3)
     else:
         raise InputError(problem(path, expected="a .csv, .xlsx or .sav survey export"))
     first = {_squash(v) for v in rows.iloc[0]} if len(rows) else set()
@@ -340,7 +371,7 @@ def _read_surveymonkey(path: Path) -> Export:
         filled.append(last)
     headings = [q if o in {"", "Response", "Open-Ended Response"} else f"{q} | {o}"
                 for q, o in zip(filled, options, strict=True)]
-    raw = pd.concat([pd.DataFrame([headings]), raw.iloc[2:]], ignore_index=True)
+    raw = raw.iloc[1:].reset_index(drop=True)  # row 2 becomes the (combined) heading row
     raw.iloc[0] = headings
     export, _ = _text_export(path, "surveymonkey", raw, 1, encoding)
     export.question_text = dict(zip(export.frame.columns, headings, strict=True))
@@ -553,41 +584,51 @@ def _answer_codes(export: Export, columns: dict[str, str], codebook: Codebook,
     if export.reader == "spss":
         return _spss_codes(export, block, item_ids, codebook, problems)
 
-    values = block.to_numpy(dtype=object)
-    flat_codes, uniques = pd.factorize(values.ravel(), use_na_sentinel=True)
-    mapped = np.full(len(uniques) + 1, -1, dtype=np.int64)  # last slot: pandas' NA sentinel
-    unknown = np.zeros(len(uniques), dtype=bool)
-    for k, label in enumerate(uniques):
-        text = str(label)
-        if _INT_TEXT.match(text):
-            mapped[k] = int(float(text.replace(",", ".")))
-            continue
-        try:
-            code = codebook.code_of(text)
-        except KeyError:
-            unknown[k] = True
-            continue
-        mapped[k] = -1 if code is None else code
-    codes = mapped[flat_codes].reshape(values.shape)
-
-    if unknown.any():
-        grid = unknown[np.where(flat_codes >= 0, flat_codes, 0)].reshape(values.shape)
-        grid &= flat_codes.reshape(values.shape) >= 0
-        seen = set()
-        for row, col in zip(*np.nonzero(grid), strict=True):
-            label = values[row, col]
-            if label in seen:
-                continue
-            seen.add(label)
-            problems.append(problem(export.path, int(row) + 1, columns[item_ids[col]], label,
-                                    "an answer label of the codebook (zeer mee oneens .. zeer "
-                                    "mee eens, strongly disagree .. strongly agree, a code, or "
-                                    "a 'no answer' label such as 'weet niet')"))
+    # Factorise each column (C speed on arrow strings), look each distinct label up once.
+    lookup: dict[object, int] = {}
+    unknown: set = set()
+    codes = np.full(block.shape, -1, dtype=np.int64)
+    for j in range(block.shape[1]):
+        positions, uniques = pd.factorize(block.iloc[:, j], use_na_sentinel=True)
+        table = np.full(len(uniques) + 1, -1, dtype=np.int64)  # last slot: the NA sentinel
+        for k, label in enumerate(uniques):
+            if label not in lookup:
+                lookup[label] = _code_of_label(label, codebook)
+            code = lookup[label]
+            if code == UNKNOWN_LABEL and label not in unknown:
+                unknown.add(label)
+                row = int(np.flatnonzero(positions == k)[0])
+                problems.append(problem(export.path, row + 1, columns[item_ids[j]], label,
+                                        "an answer label of the codebook (zeer mee oneens .. "
+                                        "zeer mee eens, strongly disagree .. strongly agree, a "
+                                        "code, or a 'no answer' label such as 'weet niet')"))
+            table[k] = code if code >= 0 else -1
+        codes[:, j] = table[positions]
     _check_ranges(export, codes, item_ids, columns, codebook, problems)
-    data = {i: pd.array(np.where(codes[:, j] >= 0, codes[:, j], 0), dtype="Int8")
-            for j, i in enumerate(item_ids)}
-    frame = pd.DataFrame(data)
-    return frame.mask(pd.DataFrame(codes < 0, columns=item_ids))
+    return _int8_frame(codes, item_ids)
+
+
+UNKNOWN_LABEL = -2
+
+
+def _code_of_label(label: object, codebook: Codebook) -> int:
+    """The answer code of one label: -1 for 'no answer', UNKNOWN_LABEL if the codebook lacks it."""
+    text = str(label)
+    if _INT_TEXT.match(text):
+        return int(float(text.replace(",", ".")))
+    try:
+        code = codebook.code_of(text)
+    except KeyError:
+        return UNKNOWN_LABEL
+    return -1 if code is None else code
+
+
+def _int8_frame(codes: np.ndarray, item_ids: list[str]) -> pd.DataFrame:
+    """Nullable Int8 columns from a code matrix where -1 means missing."""
+    missing = codes < 0
+    safe = np.where(missing | (codes > 127), 0, codes).astype(np.int8)
+    return pd.DataFrame({i: pd.arrays.IntegerArray(safe[:, j].copy(), missing[:, j].copy())
+                         for j, i in enumerate(item_ids)})
 
 
 def _spss_codes(export: Export, block: pd.DataFrame, item_ids: list[str], codebook: Codebook,
@@ -614,9 +655,7 @@ def _spss_codes(export: Export, block: pd.DataFrame, item_ids: list[str], codebo
             np.int64)
     _check_ranges(export, codes, item_ids, dict(zip(item_ids, block.columns, strict=True)),
                   codebook, problems)
-    data = {i: pd.array(np.where(codes[:, j] >= 0, codes[:, j], 0), dtype="Int8")
-            for j, i in enumerate(item_ids)}
-    return pd.DataFrame(data).mask(pd.DataFrame(codes < 0, columns=item_ids))
+    return _int8_frame(codes, item_ids)
 
 
 def _check_ranges(export: Export, codes: np.ndarray, item_ids: list[str],
@@ -638,7 +677,9 @@ def _function_groups(values: pd.Series, codebook: Codebook | None) -> pd.Series:
               if codebook is not None else {})
     table = {normalise_label(label): code for label, code in labels.items()}
     table |= {g: g for g in FUNCTION_GROUPS}
-    folded = values.astype("string").fillna("").map(normalise_label)
+    values = values.astype("string").fillna("")
+    distinct = pd.unique(values)
+    folded = values.map(dict(zip(distinct, map(normalise_label, distinct), strict=True)))
     groups = folded.map(table).fillna(UNKNOWN_GROUP).astype("string")
     unmapped = folded[(groups == UNKNOWN_GROUP) & (folded != "") & (folded != UNKNOWN_GROUP)]
     if len(unmapped):
@@ -830,16 +871,17 @@ def tables_from_export(export: Export, codebook: Codebook | None, *, key: bytes,
 
     source_file = path.name
     source_row = np.arange(1, n + 1, dtype="int64")
-    respondent = pseudonymise(pd.Series([f"{source_file}#{r}" for r in source_row]), key,
-                              NS_RESPONDENT)
+    respondent = pseudonymise(pd.Series(np.char.add(f"{source_file}#", source_row.astype(str)),
+                                        dtype=object), key, NS_RESPONDENT)
 
     token_text = text("token")
     tool_id = text("respondent_id")
     token = None
     if token_text is not None:
         token = pseudonymise(token_text, key, NS_TOKEN)
-    if tool_id is not None:
-        by_id = pseudonymise(tool_id, key, f"{NS_TOKEN}id:{source_file}:")
+    if tool_id is not None and (token is None or token.isna().any()):
+        need = tool_id if token is None else tool_id.where(token.isna())
+        by_id = pseudonymise(need, key, f"{NS_TOKEN}id:{source_file}:")
         token = by_id if token is None else token.fillna(by_id)
     if token is None:
         token = pd.Series(pd.NA, index=frame.index, dtype="string")

@@ -44,7 +44,7 @@ def _load_params(path: Path) -> dict:
 def _is_platform(path: Path) -> bool:
     if path.is_dir() or path.suffix.lower() == ".zip":
         return True
-    if path.suffix.lower() == ".csv":
+    if path.suffix.lower() == ".csv" and path.is_file():
         with path.open(encoding="utf-8-sig", errors="replace") as handle:
             return "User Principal Name" in handle.readline()
     return False
