@@ -152,8 +152,53 @@ def load(path: str | Path) -> Codebook:
     return from_dict(raw, path)
 
 
+# Column names of the answers and scores tables: an item or construct may not take them.
+RESERVED_IDS = frozenset({"respondent", "organisation", "function_group", "user"})
+
+
+def _as_int(value: object) -> int | None:
+    """An integer from YAML (``3`` or ``3.0``), else ``None``."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
 def from_dict(raw: dict, path: str | Path = "<codebook>") -> Codebook:
-    """Validate a codebook given as a dictionary (as parsed from YAML)."""
+    """Validate a codebook given as a dictionary (as parsed from YAML).
+
+    Every problem is collected before raising, so that one run names them all. Checked:
+    constructs have a unique id and a name in Dutch and English, and a ``min_share`` in (0, 1];
+    items have a unique id, a known construct (only attention checks may have none), wording in
+    Dutch and English, an integer answer range with ``min`` below ``max``, ``reverse`` and
+    ``likert`` as true/false, reverse keys only on Likert items, an attention-check answer inside
+    the range, and ``sources`` as a mapping in which no column holds two items; every construct
+    has an item; no id is one of the table columns in :data:`RESERVED_IDS`.
+
+    Raises
+    ------
+    InputError
+        One problem per fault, naming the construct or item (as 'column', e.g.
+        ``item q7.construct``), the value and what was expected.
+
+    Examples
+    --------
+    >>> book = from_dict({"constructs": [{"id": "c", "name": {"nl": "C", "en": "C"}}],
+    ...                   "items": [{"id": "q1", "construct": "c", "reverse": True,
+    ...                              "text": {"nl": "Stelling", "en": "Statement"}}]})
+    >>> [item.id for item in book.items_of("c")], book.items["q1"].reverse
+    (['q1'], True)
+    >>> try:
+    ...     from_dict({"constructs": [{"id": "c", "name": {"nl": "C", "en": "C"}}],
+    ...                "items": [{"id": "q1", "construct": "d", "text": {"nl": "", "en": ""}}]})
+    ... except InputError as error:
+    ...     print(*error.problems, sep="\\n")
+    <codebook>, column 'item q1.construct': value 'd': expected one of the constructs ['c']
+    <codebook>, column 'construct c': expected at least one item
+    """
     problems = []
 
     def bad(where, column, value, expected):
@@ -165,53 +210,96 @@ def from_dict(raw: dict, path: str | Path = "<codebook>") -> Codebook:
 
     constructs = {}
     for i, c in enumerate(raw.get("constructs") or []):
+        if not isinstance(c, dict):
+            bad(f"constructs[{i}]", None, c, "a mapping with id, name and min_share")
+            continue
         cid = c.get("id")
         if not cid:
             bad(f"constructs[{i}]", "id", None, "a construct id")
             continue
+        cid = str(cid)
+        if cid in RESERVED_IDS:
+            bad(f"construct {cid}", "id", cid, f"an id other than {sorted(RESERVED_IDS)}")
         name = c.get("name") or {}
-        if not {"nl", "en"} <= set(name):
+        if not isinstance(name, dict) or not {"nl", "en"} <= set(name):
             bad(f"construct {cid}", "name", name, "a name in both 'nl' and 'en'")
+            name = {}
         share = c.get("min_share", 0.5)
-        if not (isinstance(share, (int, float)) and 0 < share <= 1):
+        if isinstance(share, bool) or not (isinstance(share, (int, float)) and 0 < share <= 1):
             bad(f"construct {cid}", "min_share", share, "a share between 0 and 1")
+            share = 0.5
+        culture = c.get("culture", False)
+        if not isinstance(culture, bool):
+            bad(f"construct {cid}", "culture", culture, "true or false")
         if cid in constructs:
             bad(f"construct {cid}", "id", cid, "a unique construct id")
-        constructs[cid] = Construct(cid, dict(name), float(share), bool(c.get("culture", False)))
+        constructs[cid] = Construct(cid, dict(name), float(share), bool(culture))
     if not constructs:
         bad("constructs", None, None, "at least one construct")
 
     scale = raw.get("scale") or {}
-    default_min, default_max = int(scale.get("min", 1)), int(scale.get("max", 5))
+    default_min, default_max = _as_int(scale.get("min", 1)), _as_int(scale.get("max", 5))
+    if default_min is None or default_max is None:
+        bad("scale", "min/max", (scale.get("min"), scale.get("max")), "whole numbers")
+        default_min, default_max = 1, 5
 
     items = {}
+    source_columns: dict[tuple[str, str], str] = {}
     for i, it in enumerate(raw.get("items") or []):
+        if not isinstance(it, dict):
+            bad(f"items[{i}]", None, it, "a mapping with id, construct, text and sources")
+            continue
         iid = it.get("id")
         if not iid:
             bad(f"items[{i}]", "id", None, "an item id")
             continue
+        iid = str(iid)
         where = f"item {iid}"
+        if iid in RESERVED_IDS:
+            bad(where, "id", iid, f"an id other than {sorted(RESERVED_IDS)}")
         construct = it.get("construct")
         attention = it.get("attention_expected")
         if construct is None and attention is None:
             bad(where, "construct", None, "a construct (only attention checks may have none)")
         elif construct is not None and construct not in constructs:
             bad(where, "construct", construct, f"one of the constructs {sorted(constructs)}")
-        likert = bool(it.get("likert", True))
-        reverse = bool(it.get("reverse", False))
+        flags = {}
+        for flag, default in (("likert", True), ("reverse", False)):
+            flags[flag] = it.get(flag, default)
+            if not isinstance(flags[flag], bool):
+                bad(where, flag, flags[flag], "true or false")
+                flags[flag] = default
+        likert, reverse = flags["likert"], flags["reverse"]
         if reverse and not likert:
             bad(where, "reverse", True, "reverse keys only on Likert items")
-        lo, hi = int(it.get("min", default_min)), int(it.get("max", default_max))
-        if lo >= hi:
+        lo, hi = _as_int(it.get("min", default_min)), _as_int(it.get("max", default_max))
+        if lo is None or hi is None:
+            bad(where, "min/max", (it.get("min"), it.get("max")), "whole numbers")
+            lo, hi = default_min, default_max
+        elif lo >= hi:
             bad(where, "min/max", (lo, hi), "min below max")
+        if attention is not None and (_as_int(attention) is None
+                                      or not lo <= _as_int(attention) <= hi):
+            bad(where, "attention_expected", attention, f"an answer code from {lo} to {hi}")
+            attention = None
         text = it.get("text") or {}
-        if not {"nl", "en"} <= set(text):
+        if not isinstance(text, dict) or not {"nl", "en"} <= set(text):
             bad(where, "text", text, "wording in both 'nl' and 'en'")
+            text = {}
+        sources = it.get("sources") or {}
+        if not isinstance(sources, dict):
+            bad(where, "sources", sources, "a mapping of survey source to column name")
+            sources = {}
+        for source, column in sources.items():
+            other = source_columns.setdefault((str(source), str(column)), iid)
+            if other != iid:
+                bad(where, f"sources.{source}", column,
+                    f"a column no other item reads (item {other} reads it)")
         if iid in items:
             bad(where, "id", iid, "a unique item id")
         items[iid] = Item(iid, construct, dict(text), reverse, lo, hi, likert,
                           None if attention is None else int(attention),
-                          {k: str(v) for k, v in (it.get("sources") or {}).items()})
+                          {str(k): str(v) for k, v in sources.items()})
 
     for cid in constructs:
         if not any(item.construct == cid for item in items.values()):
@@ -220,6 +308,9 @@ def from_dict(raw: dict, path: str | Path = "<codebook>") -> Codebook:
     labels = {normalise_label(lab): code for code, labs in AGREEMENT_LABELS.items()
               for lab in labs}
     for lab, code in (raw.get("answer_labels") or {}).items():
+        if _as_int(code) is None:
+            bad(f"answer_labels.{lab}", None, code, "a whole answer code")
+            continue
         labels[normalise_label(lab)] = int(code)
     missing = {normalise_label(lab) for lab in MISSING_LABELS}
     missing |= {normalise_label(lab) for lab in raw.get("missing_labels") or []}
