@@ -112,11 +112,11 @@ class Codebook:
         return [i for i in self.items.values() if i.is_attention_check]
 
     def column_map(self, source: str) -> dict[str, str]:
-        """Map each source column name to its item id, for one survey source (e.g. 'limesurvey')."""
+        """Map each source column to its item id, for one survey source (e.g. 'limesurvey')."""
         return {i.sources[source]: i.id for i in self.items.values() if source in i.sources}
 
     def code_of(self, label: object) -> int | None:
-        """Return the answer code of a label, ``None`` for a 'no answer' label; KeyError if unknown.
+        """Return a label's answer code, ``None`` for a 'no answer' label; KeyError if unknown.
 
         Numbers and LimeSurvey answer codes (``A1`` .. ``A5``) are accepted as they are.
         """

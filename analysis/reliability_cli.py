@@ -26,16 +26,17 @@ import yaml
 
 from analysis import codebook as codebook_module
 from analysis import scales
+from analysis.errors import InputError, problem
 from analysis.paths import PARAMS
 
 
-def _min_alpha_from_params() -> float:
-    """``score.min_alpha`` of params.yaml, or the module default when it is not there."""
+def _score_params() -> dict:
+    """The ``score`` section of params.yaml (empty when the file or section is missing)."""
     try:
         params = yaml.safe_load(PARAMS.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
-        return scales.MIN_ALPHA
-    return float((params.get("score") or {}).get("min_alpha", scales.MIN_ALPHA))
+        return {}
+    return params.get("score") or {}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,9 +53,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--source", default=None,
                         help="which 'sources' entry of the codebook names the columns "
                              "(default: the reader's name)")
-    parser.add_argument("--policy", choices=scales.POLICIES, default="pairwise",
-                        help="missing answers: pairwise-complete covariances (default) or "
-                             "complete respondents only")
+    parser.add_argument("--policy", choices=scales.POLICIES, default=None,
+                        help="missing answers: pairwise-complete covariances or complete "
+                             "respondents only (default: params.yaml score.missing_policy, "
+                             "else pairwise)")
     parser.add_argument("--by-organisation", action="store_true",
                         help="also report each organisation of the file")
     parser.add_argument("--min-alpha", type=float, default=None,
@@ -80,14 +82,20 @@ def _result(args: argparse.Namespace) -> dict:
     groups = None
     if args.by_organisation:
         groups = tables.respondents["organisation"].set_axis(answers.index)
-    min_alpha = _min_alpha_from_params() if args.min_alpha is None else args.min_alpha
+    params = _score_params()
+    min_alpha = float(params.get("min_alpha", scales.MIN_ALPHA) if args.min_alpha is None
+                      else args.min_alpha)
+    policy = args.policy or params.get("missing_policy", "pairwise")
+    if policy not in scales.POLICIES:
+        raise InputError(problem(PARAMS, None, "score.missing_policy", policy,
+                                 f"one of {list(scales.POLICIES)}"))
 
     # The caveats are in the table's warnings column; do not print them twice on stderr.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", scales.ReliabilityWarning)
-        table = scales.reliability(answers, codebook, groups, policy=args.policy,
+        table = scales.reliability(answers, codebook, groups, policy=policy,
                                    min_alpha=min_alpha)
-        items = scales.item_statistics(answers, codebook, policy=args.policy)
+        items = scales.item_statistics(answers, codebook, policy=policy)
 
     rows = []
     for row in table.itertuples(index=False):
@@ -102,7 +110,7 @@ def _result(args: argparse.Namespace) -> dict:
                               if row.scope == "all" else {}),
             "warnings": [w for w in row.warnings.split("; ") if w]})
     return {"codebook": str(args.codebook), "responses": str(args.responses),
-            "reader": tables.reader, "respondents": len(answers), "policy": args.policy,
+            "reader": tables.reader, "respondents": len(answers), "policy": policy,
             "min_alpha": min_alpha, "constructs": rows}
 
 

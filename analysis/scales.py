@@ -430,8 +430,9 @@ def reliability(answers: pd.DataFrame, codebook: Codebook, groups: pd.Series | N
             for caveat in caveats:
                 warnings.warn(f"{cid} ({scope}): {caveat}", ReliabilityWarning, stacklevel=2)
     table = pd.DataFrame(rows)
+    flagged = int((table["warnings"] != "").sum())
     logger.info("reliability: %d constructs x %d scopes, policy %s, %d rows with warnings",
-                len(codebook.constructs), len(scopes), policy, int((table["warnings"] != "").sum()))
+                len(codebook.constructs), len(scopes), policy, flagged)
     return table
 
 

@@ -8,9 +8,11 @@ data/raw/README.md, section 'Codebook'.
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from analysis import codebook as cbm
 from analysis.errors import InputError
@@ -124,3 +126,12 @@ def test_load_names_the_file_and_the_yaml_line(tmp_path):
     listed.write_text("- just\n- a list\n", encoding="utf-8")
     with pytest.raises(InputError, match="a mapping at top level"):
         cbm.load(listed)
+
+
+def test_the_documented_example_is_a_valid_codebook():
+    text = (ROOT / "data" / "raw" / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"## Codebook.*?```yaml\n(.*?)```", text, re.S).group(1)
+    book = cbm.from_dict(yaml.safe_load(block), "data/raw/README.md")
+    assert [i.id for i in book.items.values() if i.reverse] == ["psy_2"]
+    assert book.code_of("Eens") == 4 and book.code_of("Geen idee") is None
+    assert book.attention_items[0].attention_expected == 4
