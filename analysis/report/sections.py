@@ -427,6 +427,12 @@ def _icc_table(icc: pd.DataFrame, ctx: Context):
     """The ICC table as the score stage wrote it, numbers formatted, other organisations out."""
     t = ctx.text
     icc = icc.copy()
+    reliability = ctx.tables.get("reliability")
+    if "n" not in icc.columns and "construct" in icc.columns and reliability is not None:
+        # every table shows n: the respondents behind each construct, from the reliability table
+        overall = reliability[reliability.get("scope", "all") == "all"]
+        icc.insert(1, "n", icc["construct"].map(dict(zip(overall["construct"], overall["n"],
+                                                         strict=True))))
     codes = set(ctx.organisations["code"]) - {ctx.organisation}
     for column in icc.columns:
         if icc[column].dtype == object and icc[column].isin(codes).any():
