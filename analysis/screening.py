@@ -281,20 +281,20 @@ def screen(respondents: pd.DataFrame, answers: pd.DataFrame, codebook: Codebook,
     every = answers[items].to_numpy(dtype="float64", na_value=np.nan)
 
     results = {}
-    if rule := _enabled(rules, "completeness"):
+    if (rule := _enabled(rules, "completeness")) is not None:
         results["completeness"] = _completeness(values, scale, codebook, rule)
-    if rule := _enabled(rules, "straightlining"):
+    if (rule := _enabled(rules, "straightlining")) is not None:
         results["straightlining"] = _straightlining(values, scale, codebook, rule)
-    if rule := _enabled(rules, "speeding"):
+    if (rule := _enabled(rules, "speeding")) is not None:
         results["speeding"] = _speeding(respondents, values, rule)
     if (rule := _enabled(rules, "attention_check")) is not None and codebook.attention_items:
         results["attention_check"] = _attention(every, items, codebook)
-    if rule := _enabled(rules, "duplicates"):
+    if (rule := _enabled(rules, "duplicates")) is not None:
         results["duplicates"] = _duplicates(respondents, answers, items, rule)
     if _enabled(rules, "test_responses") is not None:
         test = respondents["is_test"].to_numpy(dtype=bool)
         results["test_responses"] = (test, np.where(test, "marked as test at ingest", ""))
-    if rule := _enabled(rules, "fieldwork"):
+    if (rule := _enabled(rules, "fieldwork")) is not None:
         results["fieldwork"] = _fieldwork(respondents, rule)
 
     flags = pd.DataFrame({name: flag for name, (flag, _) in results.items()},

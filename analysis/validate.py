@@ -50,8 +50,9 @@ def _is_platform(path: Path) -> bool:
     return False
 
 
-def _survey_lines(path: Path, codebook, reader: str, rules: dict, key: bytes) -> list[str]:
-    tables = read_survey(path, codebook, reader, key=key)
+def _survey_lines(path: Path, codebook, reader: str, rules: dict, key: bytes,
+                  source: str | None = None) -> list[str]:
+    tables = read_survey(path, codebook, reader, key=key, source=source)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = screen(tables.respondents, tables.answers, tables.codebook, rules)
@@ -120,6 +121,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--codebook", default=None,
                         help="codebook YAML (default: ingest.codebook of the params); 'none' "
                         "reads survey files as they are, all columns")
+    parser.add_argument("--source", default=None,
+                        help="which 'sources' entry of the codebook to use (default: the "
+                        "reader's name)")
     parser.add_argument("--map", type=Path, default=None, dest="mapping",
                         help="function group mapping for platform exports (default: "
                         "ingest.function_group_map of the params)")
@@ -156,7 +160,7 @@ def main(argv: list[str]) -> int:
             elif path.suffix.lower() in SURVEY_SUFFIXES:
                 if codebook is None and problems:
                     continue  # the codebook itself is broken; already reported
-                lines += _survey_lines(path, codebook, reader, rules, key)
+                lines += _survey_lines(path, codebook, reader, rules, key, args.source)
             else:
                 raise InputError(problem(path, None, None, path.suffix,
                                          "a survey export (.csv, .xlsx, .sav) or a platform "

@@ -71,10 +71,11 @@ def rules(**on):
 
 
 def test_longest_run_by_hand():
-    # [1,1,2,2,2] -> 3; [3,nan,3,3,1] -> the nan breaks the run: 2; [5] -> 1
-    values = np.array([[1, 1, 2, 2, 2], [3, np.nan, 3, 3, 1], [5, np.nan, np.nan, np.nan,
-                                                             np.nan]])
-    assert longest_run(values).tolist() == [3, 2, 1]
+    # [1,1,2,2,2] -> 3; [3,nan,3,3,1] -> the nan breaks the run: 2; [5] -> 1; nothing -> 0
+    nan = np.nan
+    values = np.array([[1, 1, 2, 2, 2], [3, nan, 3, 3, 1], [5, nan, nan, nan, nan],
+                       [nan, nan, nan, nan, nan]])
+    assert longest_run(values).tolist() == [3, 2, 1, 0]
 
 
 def test_straightlining_run_and_zero_spread():

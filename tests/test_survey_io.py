@@ -118,7 +118,7 @@ def test_qualtrics_items_matched_by_import_id_not_duplicated_tags(tmp_path, book
 # --- LimeSurvey -----------------------------------------------------------------------------
 
 def test_limesurvey_real_export_as_is():
-    # SOURCE.txt: 1 response, 79 columns, 70 items q1[vis1]..q10[wor7} all '1', submitdate
+    # SOURCE.txt: 1 response, 79 columns, 70 items q1[vis1]..q10[wor7] all '1', submitdate
     # 1980-01-01 (placeholder)
     assert detect_reader(LIMESURVEY) == "limesurvey"
     export = read_export(LIMESURVEY)
@@ -164,7 +164,8 @@ def test_limesurvey_dutch_excel_file(tmp_path, book):
 
 
 def test_limesurvey_codes_bom_and_comma(tmp_path, book):
-    head = "id,token,submitdate,startdate,ORG,FUNCTIE,KOPPELING,VERB[SQ001],VERB[SQ002],VERB[SQ004]"
+    head = ("id,token,submitdate,startdate,ORG,FUNCTIE,KOPPELING,"
+            "VERB[SQ001],VERB[SQ002],VERB[SQ004]")
     rows = ["7,t1,2026-03-05 10:20:00,2026-03-05 10:00:00,ZWK,Leidinggevende,u42,A1,A5,A3",
             "8,,1980-01-01 00:00:00,,ZWK,Leidinggevende,,A2,,A4"]
     path = tmp_path / "codes.csv"
@@ -315,3 +316,36 @@ def test_read_surveys_hashes_unique_across_files(tmp_path, book):
     c = _write(sub / "a.csv", lines)
     with pytest.raises(InputError, match="unique"):
         read_surveys([a, c], book, key=KEY)
+
+
+# --- the bundled demo export: privacy and the whole funnel ------------------------------------
+
+DEMO = Path(__file__).parent.parent / "data" / "raw" / "demo"
+
+
+def test_demo_export_keeps_no_direct_identifier():
+    import csv
+
+    from analysis.screening import screen
+
+    book = cb.load(DEMO / "codebook.yaml")
+    tables = read_survey(DEMO / "survey_limesurvey.csv", book, key=KEY)
+    with (DEMO / "survey_limesurvey.csv").open(encoding="utf-8-sig", newline="") as handle:
+        raw = list(csv.DictReader(handle, delimiter=";"))
+    secrets = {row[c] for row in raw for c in ("ipaddr", "firstname", "lastname", "email",
+                                                "KOPPELING", "token") if row[c]}
+    assert set(tables.dropped_columns) == {"ipaddr", "firstname", "lastname", "email"}
+    with pytest.warns(UserWarning, match="speeding not judged"):
+        result = screen(tables.respondents, tables.answers, book, {
+            "completeness": {"min_share_per_construct": 1.0}, "speeding": {},
+            "test_responses": {}, "duplicates": {}})
+    for frame in (tables.respondents, tables.answers, result.kept, result.ledger):
+        cells = {str(v) for v in frame.to_numpy().ravel()}
+        assert not cells & secrets
+    # the funnel adds up, and the test rows are those the raw file marks with token 'test'
+    counts = result.counts
+    assert counts["submitted"] == len(raw) == counts["kept"] + counts["excluded"]
+    assert len(result.ledger) == counts["excluded"]
+    assert counts["excluded_by_rule"]["test_responses"] == sum(r["token"] == "test" for r in raw)
+    blank_group = sum(r["FUNCTIE"] == "" for r in raw)
+    assert (tables.respondents.function_group == "unknown").sum() == blank_group
