@@ -20,7 +20,8 @@ Rules (names as in ``params.yaml`` and the ledger):
     seconds per answered item below ``min_share_of_median`` times the median of the
     responses whose timing is trusted; responses with untrusted timing are not judged.
 ``attention_check``
-    an attention-check item (codebook ``attention_expected``) not answered as instructed.
+    an attention-check item (codebook ``attention_expected``) answered otherwise than
+    instructed; a check left unanswered is not a failure (completeness judges gaps).
 ``duplicates``
     the same token (invitation or tool id) seen before, or, with ``identical_answers``, the
     same answer vector as an earlier response; the first in source order stays.
@@ -176,16 +177,16 @@ def _attention(values: np.ndarray, items: list[str], codebook: Codebook):
     first_failure = np.full(len(values), -1)
     checks = codebook.attention_items
     for k, item in enumerate(checks):
-        failed = values[:, items.index(item.id)] != item.attention_expected  # NaN fails too
+        answer = values[:, items.index(item.id)]
+        # answered otherwise than instructed; an unanswered check is completeness's business
+        failed = ~np.isnan(answer) & (answer != item.attention_expected)
         first_failure = np.where(failed & (first_failure < 0), k, first_failure)
         flag |= failed
     rows = np.flatnonzero(flag)
     text = pd.Series("", index=rows, dtype=object)
     for k, item in enumerate(checks):
         answer = values[rows, items.index(item.id)]
-        shown = pd.Series(np.where(np.isnan(answer), "no answer",
-                                   np.nan_to_num(answer).astype(np.int64).astype(str)),
-                          index=rows)
+        shown = pd.Series(np.nan_to_num(answer).astype(np.int64).astype(str), index=rows)
         text = text.where(first_failure[rows] != k, f"{item.id} answered " + shown
                           + f", expected {item.attention_expected}")
     return flag, _details(flag, text)
