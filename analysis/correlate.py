@@ -33,6 +33,8 @@ from analysis.errors import InputError, problem
 
 METHODS = ("spearman", "pearson")
 SMALL_N = 10  # below this many organisations, correlations get a warning and a flag
+CORRELATE_DEFAULTS = {"small_n": SMALL_N, "min_linked": 5, "culture_variable": "cul_questions",
+                      "questions_variable": "questions", "reverse": ["sharing_barriers"]}
 
 
 class SmallSampleWarning(UserWarning):
@@ -424,12 +426,12 @@ def questions_vs_culture(values: pd.DataFrame, links: pd.DataFrame | None = None
     >>> questions_vs_culture(v).query("level == 'organisation'")["r"].tolist()
     [1.0, 1.0]
     """
-    values = check_values(values)
+    present = set(pd.unique(values["variable"]).astype(str))
     for var in (culture_variable, questions_variable):
-        if var not in set(values["variable"]):
+        if var not in present:
             raise InputError(problem("values", None, "variable", var,
                                      "this variable among the values (questions_vs_culture)"))
-    sub = values[values["variable"].isin([culture_variable, questions_variable])]
+    sub = check_values(values[values["variable"].isin([culture_variable, questions_variable])])
     pair = ([culture_variable], [questions_variable])
     org = organisation_means(sub, min_group_size)
     wide, _, _ = _wide(org, ["organisation"])
@@ -454,3 +456,37 @@ def questions_vs_culture(values: pd.DataFrame, links: pd.DataFrame | None = None
     out["answer"] = answer
     return out[["level", "x", "y", "method", "n", "r", "ci_low", "ci_high", "p", "p_greater",
                 "small_n", "answer"]]
+
+
+def soft_hard(values: pd.DataFrame, links: pd.DataFrame | None = None,
+              params: dict | None = None, min_group_size: int = 5
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The correlate stage in one call: ``correlations`` and ``org_indices`` tables.
+
+    Parameters
+    ----------
+    values, links : DataFrame
+        As for :func:`individual_level`; ``links`` may be ``None`` (no consented links).
+    params : dict
+        The ``correlate`` section of ``params.yaml`` (``small_n``, ``min_linked``,
+        ``culture_variable``, ``questions_variable``, ``reverse``).
+    min_group_size : int
+        ``benchmark.min_group_size``: smaller cells do not enter a mean.
+
+    Returns
+    -------
+    correlations : DataFrame
+        Organisation, organisation x function group and individual levels stacked
+        (:func:`correlation_table` columns; ``level`` tells them apart).
+    org_indices : DataFrame
+        :func:`indices` per organisation.
+    """
+    prm = {**CORRELATE_DEFAULTS, **(params or {})}
+    means = organisation_means(values, min_group_size)
+    tables = [organisation_level(means, small_n=int(prm["small_n"])),
+              group_level(values, min_group_size)]
+    if links is not None:
+        tables.append(individual_level(values, links, min_linked=int(prm["min_linked"])))
+    correlations = pd.concat([t for t in tables if len(t)], ignore_index=True)
+    org_indices = indices(means, reverse=tuple(prm.get("reverse") or ()))
+    return correlations, org_indices

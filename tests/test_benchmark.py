@@ -367,3 +367,34 @@ def test_bad_input_names_row_column_and_value():
     v = from_arrays(FIVE)
     with pytest.raises(InputError, match="organisation code listed"):
         benchmark(v, organisations_table(list("ABCD")), {})
+
+
+@pytest.mark.parametrize("prm", [{}, {"comparison": "include_self"},
+                                 {"restrict_by": "size_class", "min_organisations": 2}])
+def test_benchmark_quantiles_match_numpy_on_the_comparison_set(prm):
+    # Reference: numpy.percentile / min / max over each organisation's comparison set, built
+    # by hand from the organisation means (small organisations, n < 5, are left out).
+    rng = np.random.default_rng(8)
+    codes = [f"O{i}" for i in range(15)]
+    sizes = rng.integers(2, 12, len(codes))
+    arrays = {c: np.round(rng.normal(3, 1, n), 1) for c, n in zip(codes, sizes, strict=True)}
+    orgs = organisations_table(codes).assign(size_class=rng.choice(["s", "m"], len(codes)))
+    table = benchmark(from_arrays(arrays), orgs, prm)
+    means = {c: a.mean() for c, a in arrays.items() if len(a) >= 5}
+    cls = dict(zip(orgs["code"], orgs["size_class"], strict=True))
+    checked = 0
+    for c in codes:
+        comparison = [m for o, m in means.items()
+                      if (o != c or prm.get("comparison") == "include_self")
+                      and (not prm.get("restrict_by") or cls[o] == cls[c])]
+        row = row_of(table, c)
+        assert row["n_organisations"] == len(comparison)
+        if not row["benchmark_shown"] or row["suppressed"]:
+            continue  # an organisation's own small group is hidden, benchmark figures too
+        checked += 1
+        assert row["benchmark_mean"] == pytest.approx(np.mean(comparison))
+        assert [row["benchmark_p25"], row["benchmark_median"], row["benchmark_p75"]] == \
+            pytest.approx(np.percentile(comparison, [25, 50, 75]))
+        assert (row["benchmark_min"], row["benchmark_max"]) == pytest.approx(
+            (min(comparison), max(comparison)))
+    assert checked >= 5

@@ -24,6 +24,7 @@ from analysis.correlate import (
     pairwise,
     partial,
     questions_vs_culture,
+    soft_hard,
 )
 from analysis.errors import InputError
 
@@ -192,3 +193,29 @@ def test_questions_vs_culture_needs_both_variables():
     values = org_values().query("variable != 'questions'")
     with pytest.raises(InputError, match="'questions'"):
         questions_vs_culture(values)
+
+
+def test_questions_vs_culture_at_the_individual_level():
+    # survey respondent s-Ok-i is linked to platform user u-Ok-i (a planted person-level link)
+    values = org_values(n_orgs=12, n=30)
+    survey = values["source"] == "survey"
+    culture = values.loc[survey].set_index("unit")["value"]
+    person = values.loc[~survey, "unit"].str.replace("usage-", "survey-", regex=False)
+    values.loc[~survey, "value"] = 2 * culture.reindex(person).to_numpy() + \
+        np.random.default_rng(0).normal(0, 0.3, int((~survey).sum()))
+    links = pd.DataFrame({"respondent": values.loc[survey, "unit"],
+                          "platform_user": values.loc[survey, "unit"].str.replace(
+                              "survey-", "usage-", regex=False)})
+    out = questions_vs_culture(values, links)
+    ind = out[out["level"] == "individual"]
+    assert (ind["n"] == 360).all() and (ind["r"] > 0.8).all()
+    assert set(ind["answer"]) == {"more questions"}
+
+
+def test_soft_hard_stacks_the_levels_and_indices():
+    values = org_values(n_orgs=12, n=30)
+    links = pd.DataFrame({"respondent": ["survey-O0-0"], "platform_user": ["usage-O0-0"]})
+    with pytest.warns(SmallSampleWarning, match="linked"):
+        correlations, org_indices = soft_hard(values, links)
+    assert set(correlations["level"]) == {"organisation", "organisation_group"}
+    assert len(org_indices) == 12
