@@ -415,13 +415,17 @@ def _read_native(folder: Path, mapping: pd.DataFrame, key: bytes,
 
 def _native_events(path: Path, id_map: pd.DataFrame,
                    events_out: Path | None) -> tuple[pd.DataFrame | Path, int]:
-    """Read events.csv with DuckDB: hash users by a join, check types, derive is_question."""
+    """Read events.csv with DuckDB: hash users by a join, check types, derive is_question.
+
+    Returns the events (a DataFrame, or ``events_out`` after writing it) and the number of
+    events whose user id is not in users.csv (left out).
+    """
     source = problem(path).file
     con = duckdb.connect()
     try:
         con.register("id_map", id_map)
         header = con.execute(
-            "SELECT * FROM read_csv(?, header=true, all_varchar=true) LIMIT 0", [str(path)]
+            f"SELECT * FROM read_csv({_quote(path)}, header=true, all_varchar=true) LIMIT 0"
         ).description
         columns = [d[0] for d in header]
         missing = [c for c in ("user_id", "event_type", "created_at") if c not in columns]
@@ -429,54 +433,53 @@ def _native_events(path: Path, id_map: pd.DataFrame,
             raise InputError([problem(source, 1, c, None, "this column in the header")
                               for c in missing])
         optional = {c: c in columns for c in ("group_id", "is_question", "text")}
-        types = {c: "VARCHAR" for c in columns}
-        con.execute(f"""
-            CREATE TEMP VIEW raw AS SELECT * FROM read_csv({_quote(path)}, header=true,
-                columns={_struct(types)})""")
         question = "FALSE"
         if optional["is_question"]:
             question = "coalesce(trim(r.is_question) IN ('1', 'true', 'True'), FALSE)"
         if optional["text"]:
             question += " OR coalesce(rtrim(r.text) LIKE '%?', FALSE)"
         group = "nullif(trim(r.group_id), '')" if optional["group_id"] else "NULL::VARCHAR"
+        # fast path: DuckDB's CSV reader parses the timestamps; a value it cannot parse sends
+        # us to the slow path below, which names the row
+        types = {c: "VARCHAR" for c in columns} | {"created_at": "TIMESTAMP"}
         select = f"""
-            SELECT m.user AS user, trim(r.event_type) AS event_type,
-                   try_strptime(trim(r.created_at), ['%Y-%m-%d %H:%M:%S', '%Y-%m-%d'])
-                       AS created_at,
+            SELECT m.user AS user, r.event_type AS event_type, r.created_at AS created_at,
                    {group} AS group_id, ({question}) AS is_question
-            FROM raw r JOIN id_map m ON r.user_id = m.user_id"""
-        if events_out is not None:
-            events_out = Path(events_out)
-            events_out.parent.mkdir(parents=True, exist_ok=True)
-            con.execute(f"COPY ({select}) TO {_quote(events_out)} (FORMAT parquet)")
-            checked = f"read_parquet({_quote(events_out)})"
-        else:
-            con.execute(f"CREATE TEMP TABLE ev AS {select}")
-            checked = "ev"
+            FROM read_csv({_quote(path)}, header=true, columns={_struct(types)},
+                          timestampformat='%Y-%m-%d %H:%M:%S') r
+            LEFT JOIN id_map m ON r.user_id = m.user_id"""
+        # One pass over the CSV (the costly part). Events by unknown users are kept at first
+        # (user NULL) so that they can be counted, then dropped.
+        try:
+            if events_out is not None:
+                events_out = Path(events_out)
+                events_out.parent.mkdir(parents=True, exist_ok=True)
+                # streamed straight to parquet: ten million rows never sit in memory
+                con.execute(f"COPY ({select}) TO {_quote(events_out)} (FORMAT parquet)")
+                kept = f"read_parquet({_quote(events_out)})"
+            else:
+                con.execute(f"CREATE TEMP TABLE ev AS {select}")
+                kept = "ev"
+        except duckdb.Error:
+            _diagnose_events(con, path, source)
+            raise
         allowed = ", ".join(f"'{t}'" for t in measures.EVENT_TYPES)
-        bad = con.execute(f"""
-            SELECT count(*) FILTER (WHERE event_type NOT IN ({allowed})),
-                   count(*) FILTER (WHERE created_at IS NULL),
-                   count(*)
-            FROM {checked}""").fetchone()
-        total = con.execute("SELECT count(*) FROM raw").fetchone()[0]
-        if bad[0] or bad[1]:
-            # find the offending rows in the CSV to name them (slow path, only on bad input)
-            rows = con.execute(f"""
-                SELECT n, event_type, created_at FROM (
-                    SELECT row_number() OVER () AS n, event_type, created_at FROM raw)
-                WHERE trim(event_type) NOT IN ({allowed})
-                   OR try_strptime(trim(created_at), ['%Y-%m-%d %H:%M:%S', '%Y-%m-%d']) IS NULL
-                ORDER BY n LIMIT 5""").fetchall()
-            problems = []
-            for n, event_type, created_at in rows:
-                if str(event_type).strip() not in measures.EVENT_TYPES:
-                    problems.append(problem(source, n, "event_type", event_type,
-                                            " | ".join(measures.EVENT_TYPES)))
-                else:
-                    problems.append(problem(source, n, "created_at", created_at,
-                                            "YYYY-MM-DD HH:MM:SS"))
-            raise InputError(problems)
+        n_bad, n_unknown, total = con.execute(f"""
+            SELECT count(*) FILTER (WHERE event_type NOT IN ({allowed})
+                                       OR event_type IS NULL OR created_at IS NULL),
+                   count(*) FILTER (WHERE user IS NULL), count(*)
+            FROM {kept}""").fetchone()
+        if n_bad:
+            _diagnose_events(con, path, source)
+        if n_unknown and events_out is not None:
+            interim = events_out.with_suffix(".partial.parquet")
+            events_out.replace(interim)
+            con.execute(f"""COPY (SELECT * FROM read_parquet({_quote(interim)})
+                                 WHERE user IS NOT NULL) TO {_quote(events_out)}
+                            (FORMAT parquet)""")
+            interim.unlink()
+        elif n_unknown:
+            con.execute("DELETE FROM ev WHERE user IS NULL")
         if events_out is not None:
             result: pd.DataFrame | Path = events_out
         else:
@@ -484,9 +487,31 @@ def _native_events(path: Path, id_map: pd.DataFrame,
             result = result.astype({"user": str, "event_type": str, "group_id": "str",
                                     "is_question": bool, "created_at": "datetime64[us]"})
         logger.info("read %s: %d events", source, total)
-        return result, int(total - bad[2])
+        return result, int(n_unknown)
     finally:
         con.close()
+
+
+def _diagnose_events(con: duckdb.DuckDBPyConnection, path: Path, source: str) -> None:
+    """Find the first bad rows of events.csv and raise an InputError that names them."""
+    allowed = ", ".join(f"'{t}'" for t in measures.EVENT_TYPES)
+    rows = con.execute(f"""
+        SELECT n, event_type, created_at FROM (
+            SELECT row_number() OVER () AS n, event_type, created_at
+            FROM read_csv({_quote(path)}, header=true, all_varchar=true))
+        WHERE coalesce(trim(event_type), '') NOT IN ({allowed})
+           OR try_strptime(trim(created_at), '%Y-%m-%d %H:%M:%S') IS NULL
+        ORDER BY n LIMIT 5""").fetchall()
+    problems = []
+    for n, event_type, created_at in rows:
+        if str(event_type).strip() not in measures.EVENT_TYPES:
+            problems.append(problem(source, n, "event_type", event_type,
+                                    " | ".join(measures.EVENT_TYPES)))
+        else:
+            problems.append(problem(source, n, "created_at", created_at,
+                                    "a time as YYYY-MM-DD HH:MM:SS"))
+    if problems:
+        raise InputError(problems)
 
 
 def _quote(path: Path | str) -> str:
