@@ -527,29 +527,34 @@ def studentized_range_sf(q: np.ndarray, k: np.ndarray | int, df: np.ndarray) -> 
     return out
 
 
-def hidden_groups(values: pd.DataFrame, min_size: int) -> pd.DataFrame:
+def _scoped_cells(values: pd.DataFrame) -> pd.DataFrame:
+    """cell_stats per organisation plus the pooled scope 'benchmark' (all organisations)."""
+    cells = cell_stats(values)
+    cells["organisation"] = cells["organisation"].astype(str)
+    pooled = cell_stats(values.assign(organisation="benchmark"))
+    return pd.concat([cells, pooled], ignore_index=True)
+
+
+def hidden_groups(values: pd.DataFrame, min_size: int,
+                  cells: pd.DataFrame | None = None) -> pd.DataFrame:
     """The cells the benchmark table hides: organisation, function_group, variable, reason.
 
     Every other table (group contrasts, perception gap) leaves these groups out, so that no
     table shows what the benchmark table hides. The pooled scope ``benchmark`` is included.
+    ``cells`` (from the same ``values``) saves recomputing the cell statistics.
     """
-    cells = cell_stats(values)
-    cells["organisation"] = cells["organisation"].astype(str)
-    pooled = cell_stats(values.assign(organisation="benchmark"))
-    cells = pd.concat([cells, pooled], ignore_index=True)
-    marked = suppress(cells, "n", ["organisation", "variable"], min_size, keep_last=KEEP_LAST)
+    cells = _scoped_cells(values) if cells is None else cells
+    marked = suppress(cells[["organisation", "function_group", "variable", "n"]], "n",
+                      ["organisation", "variable"], min_size, keep_last=KEEP_LAST)
     hidden = marked[marked["suppressed"] & (marked["suppression_reason"] != "no_data")]
     return hidden[["organisation", "function_group", "variable", "suppression_reason"]]
 
 
 def _group_frame(values: pd.DataFrame, min_size: int) -> pd.DataFrame:
     """Cells per scope (organisation or 'benchmark') x known function group x variable."""
-    cells = cell_stats(values)
-    cells["organisation"] = cells["organisation"].astype(str)
-    pooled = cell_stats(values.assign(organisation="benchmark"))
-    cells = pd.concat([cells, pooled], ignore_index=True)
+    cells = _scoped_cells(values)
+    hidden = hidden_groups(values, min_size, cells)
     cells = cells[cells["function_group"].isin(FUNCTION_GROUPS)].reset_index(drop=True)
-    hidden = hidden_groups(values, min_size)
     key = ["organisation", "function_group", "variable"]
     is_hidden = pd.MultiIndex.from_frame(cells[key]).isin(pd.MultiIndex.from_frame(hidden[key]))
     cells["tested"] = ~is_hidden & (cells["n"] >= min_size) & (cells["var"] > 0)

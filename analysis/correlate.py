@@ -224,17 +224,19 @@ def _linked(values: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
     for col in ("respondent", "platform_user"):
         if col not in links.columns:
             raise InputError(problem("links", None, col, None, "a column of the link table"))
-    values = check_values(values)
     links = links.dropna(subset=["platform_user"]).drop_duplicates("respondent")
+    linked = set(links["respondent"]) | set(links["platform_user"])
+    values = check_values(values[values["unit"].isin(linked)])
     survey = values[values["source"] == "survey"]
     usage = values[values["source"] == "usage"]
     user_of = links.set_index("respondent")["platform_user"]
     survey = survey.assign(person=survey["unit"].map(user_of)).dropna(subset=["person"])
     usage = usage.assign(person=usage["unit"])
     usage = usage[usage["person"].isin(set(survey["person"]))]
-    wide_s = survey.pivot_table(index=["person", "organisation", "function_group"],
-                                columns="variable", values="value", observed=True)
-    wide_u = usage.pivot_table(index="person", columns="variable", values="value")
+    wide_s = (survey.groupby(["person", "organisation", "function_group", "variable"],
+                             observed=True)["value"].mean().unstack("variable"))
+    wide_u = usage.groupby(["person", "variable"], observed=True)["value"].mean() \
+        .unstack("variable")
     wide = wide_s.reset_index().merge(wide_u.reset_index(), on="person", how="inner")
     wide.columns = [str(c) for c in wide.columns]
     wide.attrs["survey"] = [str(c) for c in wide_s.columns]
