@@ -798,7 +798,7 @@ def detect_format(path: str | Path) -> str:
             return "yammer"
     candidates = [path] if path.is_file() else sorted(path.glob("*.csv")) if path.is_dir() else []
     for file in candidates:
-        with open(file, encoding="utf-8-sig") as handle:
+        with file.open(encoding="utf-8-sig") as handle:
             if "User Principal Name" in handle.readline():
                 return "m365"
     raise InputError(problem(path, None, None, None,

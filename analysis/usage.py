@@ -245,7 +245,7 @@ def _mask_unavailable(out: pd.DataFrame, available: dict[str, bool] | None) -> p
     for column in out.columns:
         if column in measures.MEASURES and not available.get(column, True):
             dtype = out[column].dtype
-            out[column] = float("nan") if dtype == float else pd.NA
+            out[column] = float("nan") if dtype == "float64" else pd.NA
             out[column] = out[column].astype(dtype)
     return out
 

@@ -127,7 +127,8 @@ def run_pandas(folder: Path, out: Path) -> dict:
     users["months"] = days / measures.DAYS_PER_MONTH
 
     # events in the window, counted per user and type
-    events = events[(events["created_at"] >= ws) & (events["created_at"] < we + pd.Timedelta(1, "D"))]
+    stop = we + pd.Timedelta(1, "D")
+    events = events[(events["created_at"] >= ws) & (events["created_at"] < stop)]
     events["is_question"] = (events["is_question"] == 1) | events["text"].fillna("").str.rstrip(
         ).str.endswith("?")
     events = events.merge(users[["user_id", "user"]], on="user_id")
@@ -209,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     ensure_data(data, args.events, args.employees)
-    n_rows = sum(1 for _ in open(data / "platform" / "events.csv", "rb")) - 1
+    with (data / "platform" / "events.csv").open("rb") as handle:
+        n_rows = sum(1 for _ in handle) - 1
     figures: dict[str, dict] = {}
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as out:

@@ -86,7 +86,8 @@ def test_mapping_rules(native):
 
 def test_native_profile_flags(native):
     users = native.users.set_index("user")
-    assert users.loc[h("u1"), [c for c in users if c.startswith("profile_")]].tolist() == [True] * 6
+    profile = [c for c in users if c.startswith("profile_")]
+    assert users.loc[h("u1"), profile].tolist() == [True] * 6
     # u2: photo 0, no phone, job title, department, about, no expertise
     assert users.loc[h("u2"), ["profile_photo", "profile_phone", "profile_about",
                                "profile_expertise"]].tolist() == [False, False, True, False]
