@@ -120,3 +120,11 @@ def test_perception_gap_by_hand():
     # C has 2 managers: suppressed and left out of the benchmark, which is B's gap alone
     assert gap.loc["benchmark", "gap"] == pytest.approx(2.0)
     assert gap.loc["benchmark", "n_organisations"] == 1
+
+
+def test_group_table_puts_n_in_headers_and_marks_suppression():
+    table = tables.group_table(_rows()[lambda r: r["function_group"] != "all"], EN,
+                               {"culture": "Culture"}, {}, 5, "per group")
+    assert list(table.cells.columns) == ["Topic", "Managers (n < 5)", "Policy (n = 12)"]
+    assert table.cells.iloc[0].tolist() == ["Culture", "—*", "3.20"]
+    assert any("—*" in note for note in table.notes) and any("▲" in n for n in table.notes)

@@ -97,7 +97,8 @@ def normalise_benchmark(frame: pd.DataFrame, file="benchmark.parquet") -> pd.Dat
     """Rename the benchmark table's columns to the canonical names the reports use.
 
     Bands are reduced to ``above``, ``in_line``, ``below`` (or missing); ``suppressed`` becomes a
-    bool; a missing optional column is added as missing.
+    bool; a missing optional column is added as missing; where ``benchmark_shown`` is false the
+    benchmark statistics are set missing, so no report shows them.
 
     Raises
     ------
@@ -133,12 +134,28 @@ def normalise_benchmark(frame: pd.DataFrame, file="benchmark.parquet") -> pd.Dat
         return "in_line" if ("line" in text or text == "within") else np.nan
 
     out["band"] = out["band"].map(band)
+    hidden = out["benchmark_shown"].eq(False)
+    for column in ("benchmark", "p25", "p75", "diff", "g", "ci_low", "ci_high", "p_adj"):
+        out[column] = pd.to_numeric(out[column], errors="coerce").astype(float)
+        out.loc[hidden, column] = np.nan          # a benchmark that is not shown stays unshown
     for column in ("n", "value", "benchmark", "p25", "p75", "diff", "g", "ci_low", "ci_high",
                    "p_adj", "percentile", "sd", "n_organisations"):
         out[column] = pd.to_numeric(out[column], errors="coerce").astype(float)
     if out["diff"].isna().all():
         out["diff"] = out["value"] - out["benchmark"]
     return out
+
+
+def variable_order(variables) -> list[str]:
+    """Usage and profile variables in the order of ``analysis.measures`` (unknown ones last)."""
+    try:
+        from analysis import measures
+
+        known = measures.ids()
+    except Exception:  # the measures module is optional for the reports
+        known = []
+    rank = {v: i for i, v in enumerate(known)}
+    return sorted(variables, key=lambda v: (rank.get(v, len(rank)), v))
 
 
 def variable_kind(variable: str, constructs) -> str:
@@ -173,8 +190,13 @@ def for_organisation(bench: pd.DataFrame, organisation: str, kind: str | None = 
     if kind is not None:
         rows = rows[[variable_kind(v, constructs) == kind for v in rows["variable"]]]
     order = {g: i for i, g in enumerate(GROUP_ORDER)}
+    variables = {v: i for i, v in enumerate(
+        [c for c in constructs if c in set(rows["variable"])]
+        + variable_order(set(rows["variable"]) - set(constructs)))}
     rows["_order"] = rows["function_group"].map(order).fillna(len(order))
-    return rows.sort_values(["_order"], kind="stable").drop(columns="_order")
+    rows["_variable"] = rows["variable"].map(variables)
+    return rows.sort_values(["_variable", "_order"], kind="stable").drop(
+        columns=["_order", "_variable"])
 
 
 def response_counts(respondents, kept, exclusions, organisation: str | None,

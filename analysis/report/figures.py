@@ -2,8 +2,8 @@
 
 Every function returns a :class:`ReportFigure`: the PNG, a caption and the alternative text a
 screen reader announces. In a notebook it displays as an ``<figure>`` with an embedded image
-(a data URI: nothing is loaded from the network) and a ``<figcaption>``; a PNG is offered too,
-for renderers that do not take HTML (Quarto's PDF).
+(a data URI: nothing is loaded from the network) and a ``<figcaption>``; where Quarto is
+installed a PNG is offered too, for its PDF, which does not take HTML.
 
 Figures are drawn on :class:`matplotlib.figure.Figure` objects, not through pyplot, so that
 nothing is shown twice in a notebook and nothing leaks between reports.
@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import shutil
 from dataclasses import dataclass
 
 import matplotlib
@@ -64,7 +65,12 @@ class ReportFigure:
                 f"<figcaption>{html.escape(self.caption)}</figcaption></figure>")
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"text/html": self.to_html(), "image/png": base64.b64encode(self.png).decode()}
+        bundle = {"text/html": self.to_html()}
+        if shutil.which("quarto"):
+            # Quarto's PDF (Typst) takes images, not HTML; nbconvert uses the HTML only, so the
+            # PNG is stored a second time in the notebook only when Quarto will render it
+            bundle["image/png"] = base64.b64encode(self.png).decode()
+        return bundle
 
 
 def _finish(fig: Figure, caption: str, alt: str) -> ReportFigure:
@@ -135,7 +141,8 @@ def benchmark_dots(rows: pd.DataFrame, text: Text, organisation: str, labels: di
             ax.grid(axis="x", color="#E5E5E5")
             ax.set_axisbelow(True)
             if scale == 100.0:
-                ax.set_xlim(0, 100)
+                ax.set_xlim(-3, 103)          # room for a whole dot at 0% and 100%
+                ax.set_xticks(range(0, 101, 20))
         for ax in list(axes.flat)[len(variables):]:
             ax.set_visible(False)
         handles = [

@@ -311,8 +311,10 @@ def render_notebook(notebook: Path, out_dir: Path, language: str, formats=("html
 def render_one(kind: str, code: str | None, params: dict, processed_dir: Path,
                reports_dir: Path, commit: str, data_hash: str) -> dict[str, Path]:
     """Execute and render one report: an organisation's (``code``) or the pilot study's."""
+    from analysis.log import setup
     from analysis.report import load_text
 
+    setup()  # a worker process starts without the pipeline's log handler
     started = time.perf_counter()
     language = params.get("render", {}).get("language", "nl")
     formats = tuple(params.get("render", {}).get("formats", ["html", "pdf"]))

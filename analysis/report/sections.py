@@ -66,7 +66,7 @@ class Context:
         """This organisation's benchmark rows of one kind (survey, usage, profile)."""
         if self.bench is None:
             return pd.DataFrame(columns=list(data.BENCHMARK_COLUMNS))
-        return data.for_organisation(self.bench, self.organisation, kind, set(self.constructs))
+        return data.for_organisation(self.bench, self.organisation, kind, self.constructs)
 
 
 def context(processed_dir: str | Path, organisation: str | None, params: dict,
@@ -201,7 +201,7 @@ def response(ctx: Context) -> list:
         steps[t("columns.invited")] = counts["invited"]
     steps[t("columns.submitted")] = counts["submitted"] or 0
     for rule, n in counts["by_rule"].items():
-        steps["− " + str(rule).replace("_", " ")] = n
+        steps["− " + rule_label(t, rule)] = n
     steps[t("columns.kept")] = counts["kept"] or 0
     blocks.append(tables.counts_table(pd.Series(steps), t, t("columns.step"),
                                       t("sections.response.funnel_caption")))
@@ -214,16 +214,41 @@ def response(ctx: Context) -> list:
     return blocks
 
 
+def rule_label(t: Text, rule: str) -> str:
+    """The reader's name of a cleaning rule (the ledger and params.yaml use identifiers)."""
+    labels = t.get("rules")
+    return labels.get(rule, str(rule).replace("_", " "))
+
+
 def _benchmark_section(ctx: Context, kind: str, key: str, **intro) -> list:
     t = ctx.text
     blocks = [heading(2, t(f"sections.{key}.title")), para(t(f"sections.{key}.intro", **intro))]
     rows = ctx.rows(kind)
     if rows.empty:
         return blocks + [para(t(f"sections.{key}.none"))]
-    caption = _caption(ctx, f"sections.{key}.caption")
-    blocks.append(figures.benchmark_dots(rows, t, ctx.name, ctx.labels, ctx.kinds, caption))
-    blocks.append(tables.benchmark_table(rows, t, ctx.name, ctx.labels, ctx.kinds, ctx.min_size,
-                                         ctx.min_organisations, caption))
+    variables = list(dict.fromkeys(rows["variable"]))
+    shares = [v for v in variables if ctx.kinds.get(v) == "share"]
+    for part, caption_key in ((shares, "caption"),
+                              ([v for v in variables if v not in shares], "caption_activity")):
+        if part:
+            blocks.append(figures.benchmark_dots(rows[rows["variable"].isin(part)], t, ctx.name,
+                                                 ctx.labels, ctx.kinds,
+                                                 t(f"sections.{key}.{caption_key}")))
+    blocks += benchmark_tables(ctx, rows, key)
+    return blocks
+
+
+def benchmark_tables(ctx: Context, rows: pd.DataFrame, key: str) -> list:
+    """Two tables: everyone against the benchmark in full, then each function group briefly."""
+    t = ctx.text
+    blocks = [tables.benchmark_table(rows[rows["function_group"] == "all"], t, ctx.name,
+                                     ctx.labels, ctx.kinds, ctx.min_size, ctx.min_organisations,
+                                     t(f"sections.{key}.table_all", organisation=ctx.name),
+                                     show_group=False)]
+    per_group = rows[rows["function_group"] != "all"]
+    if not per_group.empty:
+        blocks.append(tables.group_table(per_group, t, ctx.labels, ctx.kinds, ctx.min_size,
+                                         t("sections.table_groups", organisation=ctx.name)))
     return blocks
 
 
@@ -285,9 +310,7 @@ def survey(ctx: Context) -> list:
     if not rows.empty:
         caption = _caption(ctx, "sections.survey.caption")
         blocks.append(figures.diff_heatmap(rows, t, ctx.labels, caption))
-        blocks.append(tables.benchmark_table(rows[rows["function_group"] == "all"], t, ctx.name,
-                                             ctx.labels, ctx.kinds, ctx.min_size,
-                                             ctx.min_organisations, caption))
+        blocks += benchmark_tables(ctx, rows, "survey")
     blocks += [heading(3, t("sections.survey.gap_title")), para(t("sections.survey.gap_intro"))]
     scores = ctx.tables.get("scores")
     if scores is None or not ctx.culture:
@@ -391,7 +414,7 @@ def methods(ctx: Context) -> list:
     for rule, spec in (p.get("clean") or {}).items():
         settings = ", ".join(f"{k} = {v}" for k, v in spec.items()) if isinstance(spec, dict) \
             else str(spec)
-        rows.append({t("columns.rule"): rule.replace("_", " "),
+        rows.append({t("columns.rule"): rule_label(t, rule),
                      t("columns.setting"): settings,
                      t("columns.n"): t.num(counts["by_rule"].get(rule, 0), 0)})
     if rows:

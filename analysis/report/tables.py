@@ -62,10 +62,11 @@ def format_value(value, kind: str, text: Text) -> str:
     return text.num(value, 2)
 
 
-def format_n(n, min_size: int, text: Text) -> str:
-    """n as a whole number, or '< min_size' for a group too small to show anything about."""
+def format_n(n, min_size: int, text: Text, suppressed: bool = False) -> str:
+    """n as a whole number, '< min_size' for a group too small to show anything about, and the
+    suppression mark when n itself was withheld (missing on a suppressed line)."""
     if pd.isna(n):
-        return text("marks.not_available")
+        return text("marks.suppressed") if suppressed else text("marks.not_available")
     if n < min_size:
         return text("marks.small_n", min_size=min_size)
     return text.num(n, 0)
@@ -73,7 +74,7 @@ def format_n(n, min_size: int, text: Text) -> str:
 
 def benchmark_table(rows: pd.DataFrame, text: Text, organisation: str, labels: dict,
                     kinds: dict, min_size: int, min_organisations: int,
-                    caption: str) -> ReportTable:
+                    caption: str, show_group: bool = True) -> ReportTable:
     """The organisation against the benchmark, one line per variable and function group.
 
     Suppressed lines keep their label and n (shown as '< min_size' when small) and carry the
@@ -99,8 +100,10 @@ def benchmark_table(rows: pd.DataFrame, text: Text, organisation: str, labels: d
         record = {
             text("columns.variable"): labels.get(r["variable"], r["variable"]),
             text("columns.function_group"): text.group(r["function_group"]),
-            text("columns.n"): format_n(r["n"], min_size, text),
+            text("columns.n"): format_n(r["n"], min_size, text, bool(r["suppressed"])),
         }
+        if not show_group:
+            del record[text("columns.function_group")]
         has_bench = pd.notna(r["benchmark"]) and not (
             pd.notna(r["n_organisations"]) and r["n_organisations"] < min_organisations)
         if r["suppressed"]:
@@ -134,8 +137,7 @@ def benchmark_table(rows: pd.DataFrame, text: Text, organisation: str, labels: d
         notes.append(text("marks.suppressed_note", min_size=min_size))
     if any_no_bench:
         notes.append(text("marks.no_benchmark_note", min_organisations=min_organisations))
-    numeric = [text("columns.n"), value_col, text("columns.benchmark"), text("columns.range"),
-               text("columns.diff"), text("columns.ci")]
+    numeric = [text("columns.n"), value_col, text("columns.benchmark"), text("columns.diff")]
     return ReportTable(pd.DataFrame.from_records(records), caption, notes, numeric)
 
 
@@ -161,3 +163,47 @@ def frame_table(frame: pd.DataFrame, caption: str, notes=(), numeric=()) -> Repo
     """Wrap a frame of already formatted cells as a report table."""
     return ReportTable(frame.astype(str).reset_index(drop=True), caption, list(notes),
                        list(numeric))
+
+
+def group_table(rows: pd.DataFrame, text: Text, labels: dict, kinds: dict, min_size: int,
+                caption: str) -> ReportTable:
+    """Each function group's value per variable, with an arrow where it is clearly above or
+    below the benchmark; each column header gives the group's n (the most units of any
+    variable).
+
+    Suppressed values carry the suppression mark; arrows are explained in a note.
+    """
+    groups = list(dict.fromkeys(rows["function_group"]))
+    variables = list(dict.fromkeys(rows["variable"]))
+    cell = rows.set_index(["variable", "function_group"])
+    arrows = {"above": " ▲", "below": " ▼"}
+    first = text("columns.variable")
+
+    def header(g):
+        # each group's n (the most units of any variable) goes into its column header
+        part = rows[rows["function_group"] == g]
+        n = format_n(part["n"].max(), min_size, text, bool(part["suppressed"].any()))
+        n = f"{text('columns.n')} = {n}" if n[:1].isdigit() else f"{text('columns.n')} {n}"
+        return f"{text.group(g)} ({n})"
+
+    records = []
+    any_suppressed = False
+    for variable in variables:
+        record = {first: labels.get(variable, variable)}
+        for g in groups:
+            if (variable, g) not in cell.index:
+                record[header(g)] = text("marks.not_available")
+                continue
+            r = cell.loc[(variable, g)]
+            if r["suppressed"]:
+                any_suppressed = True
+                record[header(g)] = text("marks.suppressed")
+            else:
+                record[header(g)] = format_value(r["value"], kinds.get(variable, "score"),
+                                                 text) + arrows.get(r["band"], "")
+        records.append(record)
+    notes = [text("marks.arrows_note")]
+    if any_suppressed:
+        notes.append(text("marks.suppressed_note", min_size=min_size))
+    cells = pd.DataFrame.from_records(records)
+    return ReportTable(cells, caption, notes, list(cells.columns[1:]))
