@@ -172,12 +172,13 @@ def benchmark_dots(rows: pd.DataFrame, text: Text, organisation: str, labels: di
 def diff_heatmap(rows: pd.DataFrame, text: Text, labels: dict, caption: str,
                  value: str = "diff", center: float = 0.0, cmap: str = DIVERGING,
                  col_col: str = "function_group", col_labels=None, fmt=None,
-                 axis_label: str | None = None, alt_key: str = "figures.alt_heatmap"
-                 ) -> ReportFigure:
+                 axis_label: str | None = None, alt_key: str = "figures.alt_heatmap",
+                 limits: tuple[float, float] | None = None) -> ReportFigure:
     """Heat map of variables (rows) × function groups (columns), suppressed cells masked.
 
     A suppressed cell is never coloured as a value: it is drawn light grey, hatched and marked
-    with the suppression mark. A diverging scale is symmetric around ``center``.
+    with the suppression mark. A diverging scale is symmetric around ``center``; a sequential
+    one spans ``limits`` when given (shares: 0 to 1), else the values shown.
     """
     col_labels = col_labels or text.group
     fmt = fmt or (lambda v: text.signed(v, 2))
@@ -200,6 +201,8 @@ def diff_heatmap(rows: pd.DataFrame, text: Text, labels: dict, caption: str,
         elif cmap == DIVERGING:
             span = float(np.nanmax(np.abs(values - center))) or 1.0
             vmin, vmax = center - span, center + span
+        elif limits is not None:
+            vmin, vmax = limits
         else:
             vmin, vmax = float(np.nanmin(values)), float(np.nanmax(values))
             vmin, vmax = (vmin - 0.5, vmax + 0.5) if vmin == vmax else (vmin, vmax)

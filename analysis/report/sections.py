@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,19 +115,37 @@ def heading(level: int, title: str):
     return Markdown(f"{'#' * level} {title}")
 
 
-def para(sentence: str, cls: str = ""):
-    """A paragraph block; the text is escaped, so catalogue marks like '—*' stay literal."""
-    from IPython.display import HTML
+class Block:
+    """A paragraph or list with an HTML and a Markdown form.
 
+    nbconvert shows the HTML; Quarto's PDF (Typst) drops raw HTML other than tables and takes the
+    Markdown form instead. Text is escaped in both, so catalogue marks like '—*' stay literal.
+    """
+
+    def __init__(self, html_: str, markdown: str):
+        self.html, self.markdown = html_, markdown
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown
+
+
+def _md_escape(text: str) -> str:
+    return re.sub(r"([\\`*_{}\[\]<>#|])", r"\\\1", text)
+
+
+def para(sentence: str, cls: str = "") -> Block:
+    """A paragraph block."""
     attr = f' class="{cls}"' if cls else ""
-    return HTML(f"<p{attr}>{html.escape(sentence)}</p>")
+    return Block(f"<p{attr}>{html.escape(sentence)}</p>", _md_escape(sentence))
 
 
-def bullets(items: list[str]):
+def bullets(items: list[str]) -> Block:
     """A bulleted list block."""
-    from IPython.display import HTML
-
-    return HTML("<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>")
+    return Block("<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>",
+                 "\n".join(f"- {_md_escape(i)}" for i in items))
 
 
 def show(blocks) -> None:
@@ -523,7 +542,9 @@ def pilot_benchmark(ctx: Context) -> list:
             t("columns.range"): [
                 f"{tables.format_value(a, ctx.kinds.get(k, 'score'), t)} – "
                 f"{tables.format_value(b, ctx.kinds.get(k, 'score'), t)}"
-                for k, a, b in zip(per_var.index, per_var["p25"], per_var["p75"], strict=True)],
+                if n >= ctx.min_organisations else t("marks.no_benchmark")
+                for k, a, b, n in zip(per_var.index, per_var["p25"], per_var["p75"],
+                                      per_var["n_organisations"], strict=True)],
         })
         notes = []
         if bench[(bench["function_group"] == group)]["suppressed"].any():
@@ -633,7 +654,7 @@ def pilot_profiles(ctx: Context) -> list:
     names = _names(ctx)
     blocks.append(figures.diff_heatmap(
         agg, t, ctx.labels, _caption(ctx, "sections.pilot_profiles.caption"), value="mean",
-        cmap=figures.SEQUENTIAL, fmt=lambda v: t.pct(v), col_col="organisation",
+        cmap=figures.SEQUENTIAL, fmt=lambda v: t.pct(v), col_col="organisation", limits=(0, 1),
         col_labels=lambda c: names.get(c, c), axis_label=t("figures.share_axis"),
         alt_key="figures.alt_profiles"))
     return blocks
