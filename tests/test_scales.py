@@ -251,12 +251,15 @@ def test_answers_out_of_range_or_missing_columns_name_row_and_column():
 def test_score_is_the_mean_of_answered_items_above_min_share():
     codebook = cbm.from_dict({
         "constructs": [{"id": "c", "name": {"nl": "c", "en": "c"}, "min_share": 0.5},
-                       {"id": "d", "name": {"nl": "d", "en": "d"}, "min_share": 1.0}],
+                       {"id": "d", "name": {"nl": "d", "en": "d"}, "min_share": 1.0},
+                       {"id": "e", "name": {"nl": "e", "en": "e"}, "min_share": 0.5}],
         "items": [{"id": i, "construct": i[0], "reverse": i == "c4",
-                   "text": {"nl": i, "en": i}} for i in ("c1", "c2", "c3", "c4", "d1", "d2")]})
+                   "text": {"nl": i, "en": i}}
+                  for i in ("c1", "c2", "c3", "c4", "d1", "d2", "e1", "e2", "e3")]})
     answers = _wide(pd.DataFrame({
         "c1": [5, 4, 1, None], "c2": [3, None, None, None], "c3": [4, None, None, None],
-        "c4": [2, 1, None, None], "d1": [1, 2, 3, 4], "d2": [2, None, 4, 4]}))
+        "c4": [2, 1, None, None], "d1": [1, 2, 3, 4], "d2": [2, None, 4, 4],
+        "e1": [1, 2, 3, None], "e2": [2, None, 5, None], "e3": [None, None, 4, 5]}))
     scores, missing = scales.score(answers, codebook)
     # by hand: c4 reversed to 6 - x; r0 (5 + 3 + 4 + 4) / 4 = 4.0; r1 (4 + 5) / 2 = 4.5 with
     # 2 of 4 items = the minimum; r2 1 of 4 -> missing; r3 none -> missing.
@@ -266,7 +269,11 @@ def test_score_is_the_mean_of_answered_items_above_min_share():
     assert scores["d"].tolist()[2:] == [3.5, 4.0]
     assert scores["respondent"].tolist() == ["r0", "r1", "r2", "r3"]
     assert scores["c"].dtype == "float64"
+    # e: half of 3 items rounds up to 2 answered: 1.5, missing (1 of 3), 4.0, missing
+    assert scores["e"].tolist()[0] == 1.5 and scores["e"].tolist()[2] == 4.0
+    assert scores["e"].iloc[[1, 3]].isna().all()
     missing = missing.set_index("construct")
+    assert missing.loc["e", ["min_items", "n_scored", "n_missing"]].tolist() == [2, 2, 2]
     assert missing.loc["c", ["min_items", "n_scored", "n_missing"]].tolist() == [2, 2, 2]
     assert missing.loc["d", ["min_items", "n_scored", "n_missing"]].tolist() == [2, 3, 1]
 
