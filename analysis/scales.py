@@ -518,7 +518,8 @@ def icc(scores: pd.DataFrame, group: str = "organisation",
     -------
     DataFrame
         One row per construct: ``construct``, ``n`` (scored respondents), ``n_groups``,
-        ``mean_group_size``, ``ms_between``, ``ms_within``, ``f``, ``p``, ``icc1``, ``icc2``.
+        ``mean_group_size``, ``ms_between``, ``ms_within``, ``f``, ``p``, ``icc1``, ``icc2``,
+        ``warnings`` (empty when none).
 
     Warns
     -----
@@ -561,11 +562,12 @@ def icc(scores: pd.DataFrame, group: str = "organisation",
         row = {"construct": cid, "n": n, "n_groups": n_groups,
                "mean_group_size": n / n_groups if n_groups else np.nan}
         if n_groups < 2 or n <= n_groups:
-            warnings.warn(f"{cid}: ICC needs at least two groups and more respondents than "
-                          f"groups ({n_groups} groups, {n} respondents)", ReliabilityWarning,
-                          stacklevel=2)
+            caveat = (f"ICC needs at least two groups and more respondents than groups "
+                      f"({n_groups} groups, {n} respondents)")
+            warnings.warn(f"{cid}: {caveat}", ReliabilityWarning, stacklevel=2)
             rows.append(row | {k: np.nan for k in
-                               ("ms_between", "ms_within", "f", "p", "icc1", "icc2")})
+                               ("ms_between", "ms_within", "f", "p", "icc1", "icc2")}
+                        | {"warnings": caveat})
             continue
         grand = frame[cid].mean()
         by_group = frame.groupby(group, observed=True)[cid]
@@ -577,12 +579,13 @@ def icc(scores: pd.DataFrame, group: str = "organisation",
         f = ms_between / ms_within if ms_within > 0 else np.inf
         icc1 = (ms_between - ms_within) / (ms_between + (k - 1) * ms_within)
         icc2 = (ms_between - ms_within) / ms_between if ms_between > 0 else np.nan
+        caveat = ""
         if icc1 < 0:
-            warnings.warn(f"{cid}: ICC(1) is negative ({icc1:.3f}): no variance between "
-                          f"{group}s beyond chance", ReliabilityWarning, stacklevel=2)
+            caveat = f"ICC(1) is negative ({icc1:.3f}): no variance between {group}s beyond chance"
+            warnings.warn(f"{cid}: {caveat}", ReliabilityWarning, stacklevel=2)
         rows.append(row | {"ms_between": ms_between, "ms_within": ms_within, "f": f,
                            "p": float(stats.f.sf(f, n_groups - 1, n - n_groups)),
-                           "icc1": icc1, "icc2": icc2})
+                           "icc1": icc1, "icc2": icc2, "warnings": caveat})
     return pd.DataFrame(rows)
 
 

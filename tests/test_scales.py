@@ -388,7 +388,17 @@ def test_icc_unbalanced_uses_statsmodels_anova_and_mean_group_size():
 def test_icc_with_one_group_warns():
     with pytest.warns(scales.ReliabilityWarning, match="at least two groups"):
         row = scales.icc(pd.DataFrame({"organisation": ["a", "a"], "c": [1.0, 2.0]})).iloc[0]
-    assert math.isnan(row["icc1"])
+    assert math.isnan(row["icc1"]) and "at least two groups" in row["warnings"]
+
+
+def test_icc_negative_is_warned_and_returned():
+    # by hand: both group means are 2, so MSB = 0 and ICC(1) is negative
+    scores = pd.DataFrame({"organisation": list("aabb"), "c": [1.0, 3.0, 1.0, 3.0]})
+    with pytest.warns(scales.ReliabilityWarning, match="ICC.1. is negative"):
+        row = scales.icc(scores).iloc[0]
+    # SSW = 4 on 2 df, MSW = 2; MSB = 0; k = 2: ICC(1) = (0 - 2) / (0 + 1 x 2) = -1
+    assert row["icc1"] == pytest.approx(-1.0)
+    assert "negative" in row["warnings"]
 
 
 # --------------------------------------------------------------------------------------------
