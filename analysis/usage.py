@@ -119,7 +119,9 @@ def _connect() -> duckdb.DuckDBPyConnection:
 # Per user
 
 def _event_counts(events: EventSource, window_start, window_end) -> pd.DataFrame:
-    columns = ", ".join(f"count(*) FILTER (WHERE event_type = '{t}') AS n_{t}"
+    """One pass over the events: per user, counts in the window and the count outside it."""
+    inside = _window_sql(window_start, window_end)
+    columns = ", ".join(f"count(*) FILTER (WHERE w AND event_type = '{t}') AS n_{t}"
                         for t in measures.EVENT_TYPES)
     contributions = ", ".join(f"'{t}'" for t in measures.CONTRIBUTION_TYPES)
     con = _connect()
@@ -127,10 +129,11 @@ def _event_counts(events: EventSource, window_start, window_end) -> pd.DataFrame
         _relation(con, events)
         return con.execute(f"""
             SELECT "user", {columns},
-                   count(*) FILTER (WHERE event_type IN ({contributions}) AND is_question)
+                   count(*) FILTER (WHERE w AND event_type IN ({contributions}) AND is_question)
                        AS n_questions,
-                   count(*) AS n_actions
-            FROM events WHERE {_window_sql(window_start, window_end)}
+                   count(*) FILTER (WHERE w) AS n_actions,
+                   count(*) FILTER (WHERE NOT w) AS n_outside
+            FROM (SELECT *, coalesce({inside}, FALSE) AS w FROM events)
             GROUP BY "user" """).df()
     finally:
         con.close()
@@ -201,8 +204,17 @@ def user_measures(users: pd.DataFrame, events: EventSource, memberships: pd.Data
                          "function_group": kept["function_group"].to_numpy(),
                          "months_in_window": months})
     counts = _event_counts(events, window_start, window_end)
-    frame = base.merge(counts, on="user", how="left")
-    count_cols = [c for c in counts.columns if c != "user"]
+    # what is left out, from the same pass (see usage_exclusions)
+    left_out = ~counts["user"].isin(base["user"])
+    reason = who["status"].where(who["status"] != "not_employee",
+                                 "not_employee:" + who["user_type"].astype(str))
+    rows = [("account", r, int(n)) for r, n in
+            reason[who["status"] != "included"].value_counts().sort_index().items()]
+    rows += [("event", "outside_window", int(counts["n_outside"].sum())),
+             ("event", "by_left_out_account", int(counts.loc[left_out, "n_actions"].sum()))]
+    exclusions = _exclusion_table(rows)
+    frame = base.merge(counts.drop(columns="n_outside"), on="user", how="left")
+    count_cols = [c for c in counts.columns if c not in ("user", "n_outside")]
     frame[count_cols] = frame[count_cols].fillna(0).astype("int64")
 
     out = frame[["user", "organisation", "function_group"]].copy()
@@ -222,8 +234,7 @@ def user_measures(users: pd.DataFrame, events: EventSource, memberships: pd.Data
     out = _mask_unavailable(out, available)
     logger.info("user measures: %d employee accounts, %d events in the window",
                 len(out), int(frame["n_actions"].sum()))
-    return UserMeasures(out.sort_values("user", ignore_index=True),
-                        usage_exclusions(users, events, window_start, window_end))
+    return UserMeasures(out.sort_values("user", ignore_index=True), exclusions)
 
 
 def _add_profile(out: pd.DataFrame, users: pd.DataFrame) -> pd.DataFrame:
@@ -490,6 +501,10 @@ def usage_exclusions(users: pd.DataFrame, events: EventSource, window_start, win
              ("event", "by_left_out_account", int(left_out))]
     if groups is not None:
         rows.append(("group", "deleted", int(groups["deleted"].astype(bool).sum())))
+    return _exclusion_table(rows)
+
+
+def _exclusion_table(rows: list[tuple[str, str, int]]) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=["level", "reason", "n"])
     for row in table.itertuples(index=False):
         if row.n:
