@@ -9,6 +9,7 @@ report: (time for 5 - time for 1) / 4. Run: ``.venv/bin/python benchmarks/bench_
 from __future__ import annotations
 
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -22,11 +23,21 @@ from analysis.report import example, render
 TARGET_S = 5.0
 
 
+def _children_cpu() -> float:
+    """CPU seconds of this process and of its finished children (workers, their kernels)."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
 def timed(params, processed, reports, codes, workers):
-    started = time.perf_counter()
+    """Wall time and CPU time (of the worker processes and their kernels) of one render."""
+    started, cpu = time.perf_counter(), _children_cpu()
     render.render_all(params, processed, reports, organisations=codes, pilot=False,
                       workers=workers)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, _children_cpu() - cpu
 
 
 def main() -> int:
@@ -37,14 +48,18 @@ def main() -> int:
         params = yaml.safe_load(PARAMS.read_text(encoding="utf-8"))
         params["ingest"]["organisations"] = str(root / "processed" / "organisations.csv")
         timed(params, root / "processed", root / "warm", ["O01"], 1)   # warm the caches
-        one = timed(params, root / "processed", root / "r1", ["O01"], workers)
-        five = timed(params, root / "processed", root / "r5",
-                     ["O01", "O02", "O03", "O04", "O05"], workers)
+        one, cpu_one = timed(params, root / "processed", root / "r1", ["O01"], workers)
+        five, cpu_five = timed(params, root / "processed", root / "r5",
+                               ["O01", "O02", "O03", "O04", "O05"], workers)
     marginal = (five - one) / 4
-    print(f"cores: {os.cpu_count()}, workers: {workers}")
-    print(f"1 report (HTML+PDF): {one:.1f} s; 5 reports: {five:.1f} s")
-    print(f"marginal cost of one more organisation: {marginal:.1f} s "
+    cpu = (cpu_five - cpu_one) / 4
+    load = os.getloadavg()[0]
+    print(f"cores: {os.cpu_count()}, workers: {workers}, load average at the end: {load:.1f}")
+    print(f"1 report (HTML+PDF): {one:.1f} s wall; 5 reports: {five:.1f} s wall")
+    print(f"marginal cost of one more organisation: {marginal:.1f} s wall "
           f"(target <= {TARGET_S:.0f} s: {'met' if marginal <= TARGET_S else 'NOT met'})")
+    print(f"CPU time per additional report: {cpu:.1f} s (on {workers} idle cores: "
+          f"~{cpu / workers:.1f} s wall)")
     return 0
 
 

@@ -109,8 +109,14 @@ def benchmark_dots(rows: pd.DataFrame, text: Text, organisation: str, labels: di
     ncols = min(3, len(variables))
     nrows = int(np.ceil(len(variables) / ncols))
     with matplotlib.rc_context(FONT):
-        fig = Figure(figsize=(3.0 * ncols + 0.8, 0.32 * len(groups) * nrows + 0.9 * nrows + 0.4),
-                     layout="constrained")
+        # a fixed layout (inches): constrained layout costs an extra draw per panel
+        panel_h, gap_h, top_h, left_w = 0.3 * len(groups), 0.75, 0.55, 1.75
+        width, height = left_w + 2.6 * ncols + 0.25 * (ncols - 1) + 0.15, \
+            top_h + nrows * panel_h + nrows * gap_h
+        fig = Figure(figsize=(width, height))
+        fig.subplots_adjust(left=left_w / width, right=1 - 0.15 / width, top=1 - top_h / height,
+                            bottom=gap_h * 0.75 / height, wspace=0.25 / 2.6,
+                            hspace=gap_h / panel_h)
         axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True)
         for ax, variable in zip(axes.flat, variables, strict=False):
             part = rows[rows["variable"] == variable].set_index("function_group")
@@ -153,7 +159,8 @@ def benchmark_dots(rows: pd.DataFrame, text: Text, organisation: str, labels: di
             matplotlib.lines.Line2D([], [], lw=5, color=PALETTE["range"], alpha=0.6,
                                     label=text("figures.benchmark_range")),
         ]
-        fig.legend(handles=handles, loc="outside upper center", ncols=3, frameon=False)
+        fig.legend(handles=handles, loc="upper center", ncols=3, frameon=False,
+                   bbox_to_anchor=(0.5, 1.0))
 
     shown = rows[~rows["suppressed"]].reset_index(drop=True)
     scaled = shown["value"] * np.where(
