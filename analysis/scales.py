@@ -623,8 +623,13 @@ def _cfa(values: pd.DataFrame) -> dict:
         est = model.inspect(std_est=True)
     back = {v: k for k, v in names.items()}
     loadings = est[(est["op"] == "~") & (est["rval"] == "factor")]
-    out.update(dof=float(fit["DoF"]), chi2=float(fit["chi2"]), p=float(fit["chi2 p-value"]),
-               cfi=float(fit["CFI"]), tli=float(fit["TLI"]), rmsea=float(fit["RMSEA"]),
+    # CFI as Bentler (1990) and lavaan, bounded to [0, 1]; semopy's own CFI is not bounded
+    chi2, dof = float(fit["chi2"]), float(fit["DoF"])
+    base = float(fit["chi2 Baseline"]) - float(fit["DoF Baseline"])
+    worst = max(chi2 - dof, base, 0.0)
+    cfi = 1.0 - max(chi2 - dof, 0.0) / worst if worst > 0 else 1.0
+    out.update(dof=dof, chi2=chi2, p=float(fit["chi2 p-value"]), cfi=cfi,
+               tli=float(fit["TLI"]), rmsea=float(fit["RMSEA"]),
                srmr=_srmr(model, np.cov(data.to_numpy(), rowvar=False, ddof=0)),
                loadings={back[lval]: float(value) for lval, value
                          in zip(loadings["lval"], loadings["Est. Std"], strict=True)})
@@ -662,16 +667,20 @@ def structure(answers: pd.DataFrame, codebook: Codebook) -> dict:
     :math:`i \\ne j`. Bartlett's test of sphericity:
     :math:`\\chi^2 = -(n - 1 - (2p + 5)/6) \\ln |R|` on :math:`p(p-1)/2` degrees of freedom.
     Both by factor_analyzer. The CFA is a one-factor model per construct, maximum likelihood
-    (semopy); CFI, TLI and RMSEA are semopy's, SRMR is computed from its implied covariance
-    matrix (Hu & Bentler 1999). With three items the model is just identified (0 df) and has
-    no fit figures.
+    (semopy); TLI and RMSEA are semopy's; CFI is
+    :math:`1 - \\max(\\chi^2 - df, 0) / \\max(\\chi^2 - df, \\chi^2_0 - df_0, 0)` from semopy's
+    model and baseline chi-squares (Bentler 1990; bounded to [0, 1] as in lavaan); SRMR is
+    computed from semopy's implied covariance matrix (Hu & Bentler 1999). With three items the
+    model is just identified (0 df) and has no fit figures.
 
     References
     ----------
     Kaiser, H. F. (1970). A second generation little jiffy. *Psychometrika*, 35, 401-415.
     Bartlett, M. S. (1951). The effect of standardization on a chi-square approximation in
-    factor analysis. *Biometrika*, 38, 337-344. Hu, L., & Bentler, P. M. (1999). Cutoff criteria
-    for fit indexes in covariance structure analysis. *Structural Equation Modeling*, 6, 1-55.
+    factor analysis. *Biometrika*, 38, 337-344. Bentler, P. M. (1990). Comparative fit indexes
+    in structural models. *Psychological Bulletin*, 107, 238-246. Hu, L., & Bentler, P. M.
+    (1999). Cutoff criteria for fit indexes in covariance structure analysis. *Structural
+    Equation Modeling*, 6, 1-55.
 
     Examples
     --------

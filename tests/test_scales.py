@@ -432,7 +432,22 @@ def test_structure_one_factor_cfa_fit_figures(bfi, bfi_codebook):
     # RMSEA by hand from the chi-square (Steiger): sqrt(max(chi2 - df, 0) / (df (n - 1)))
     rmsea = math.sqrt(max(agree["chi2"] - 5, 0) / (5 * (2709 - 1)))
     assert agree["rmsea"] == pytest.approx(rmsea, rel=1e-6)
-    assert 0 < agree["srmr"] < 0.1 and 0.8 < agree["cfi"] <= 1 and agree["tli"] <= agree["cfi"]
+    # CFI by hand (Bentler 1990) with the independence model's chi-square N (-ln|R|) on
+    # p (p - 1) / 2 = 10 df, R the ML correlation matrix of the complete answers
+    complete = bfi[["A1", "A2", "A3", "A4", "A5"]].astype("float64").dropna()
+    complete["A1"] = 7 - complete["A1"]
+    base = -len(complete) * np.log(np.linalg.det(np.corrcoef(complete.to_numpy(), rowvar=False)))
+    cfi = 1 - (agree["chi2"] - 5) / max(agree["chi2"] - 5, base - 10)
+    assert agree["cfi"] == pytest.approx(cfi, abs=1e-5)
+    assert 0 < agree["srmr"] < 0.1 and agree["tli"] <= agree["cfi"]
+    # SRMR by hand: root mean square of the standardised residuals (lower triangle), with the
+    # implied matrix rebuilt from the standardised loadings: r_ij = l_i l_j off the diagonal
+    loadings = np.array([agree["loadings"][i] for i in ["A1", "A2", "A3", "A4", "A5"]])
+    implied = np.outer(loadings, loadings)
+    np.fill_diagonal(implied, 1.0)
+    residual = np.corrcoef(complete.to_numpy(), rowvar=False) - implied
+    srmr = np.sqrt(np.mean(residual[np.tril_indices(5)] ** 2))
+    assert agree["srmr"] == pytest.approx(srmr, abs=1e-3)
     assert set(agree["loadings"]) == {"A1", "A2", "A3", "A4", "A5"}
     assert all(v > 0 for v in agree["loadings"].values())  # A1 is reverse-keyed first
 
