@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
+import pingouin as pg
 import pytest
 
 from analysis import reliability_cli
@@ -101,3 +103,26 @@ def test_command_line_exits_1_with_one_line_per_problem(tmp_path):
     assert done.returncode == 1
     assert "error:" in done.stderr and "nothing.csv" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_by_organisation_adds_a_scope_per_organisation(tmp_path, capsys):
+    # a small tidy file: two organisations, three items; alpha of 'all' checked by pingouin
+    codebook = tmp_path / "small.yaml"
+    codebook.write_text(
+        "constructs:\n  - {id: trust, name: {nl: Vertrouwen, en: Trust}}\n"
+        "items:\n" + "".join(f"  - {{id: t{i}, construct: trust, text: {{nl: t, en: t}}, "
+                             f"sources: {{tidy: t{i}}}}}\n" for i in (1, 2, 3)) +
+        "background:\n  organisation:\n    sources: {tidy: organisation}\n", encoding="utf-8")
+    rows = [("AAA", 1, 2, 1), ("AAA", 2, 2, 3), ("AAA", 4, 5, 4), ("AAA", 5, 4, 5),
+            ("BBB", 3, 3, 2), ("BBB", 2, 1, 2), ("BBB", 4, 4, 5), ("BBB", 1, 2, 2)]
+    responses = tmp_path / "small.csv"
+    responses.write_text("organisation,t1,t2,t3\n" + "".join(
+        ",".join(map(str, r)) + "\n" for r in rows), encoding="utf-8")
+    result = _json(capsys, ["--codebook", str(codebook), "--responses", str(responses),
+                            "--by-organisation"])
+    scopes = {r["scope"]: r for r in result["constructs"]}
+    assert list(scopes) == ["all", "AAA", "BBB"]
+    assert scopes["AAA"]["n"] == scopes["BBB"]["n"] == 4
+    frame = pd.DataFrame(rows, columns=["organisation", "t1", "t2", "t3"])
+    assert scopes["all"]["alpha"] == pytest.approx(
+        pg.cronbach_alpha(frame[["t1", "t2", "t3"]].astype(float))[0], abs=1e-12)
