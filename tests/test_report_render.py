@@ -186,3 +186,25 @@ def test_english_report(tmp_path):
     page = _parse(results["O02"]["html"])
     assert ("html", {"lang": "en"}) in page.tags
     assert "Survey themes against the benchmark" in {t for _, t in page.headings}
+
+
+def test_render_section_alone_is_completed_from_params_yaml(tmp_path):
+    # the render stage may pass only its params section plus the organisations register
+    register = tmp_path / "organisations.csv"
+    example.organisations(3).to_csv(register, index=False)
+    full = render.full_params({"language": "en", "organisations": "all",
+                               "organisations_file": str(register)})
+    assert full["render"] == {"language": "en", "organisations": "all"}
+    assert full["benchmark"]["min_group_size"] == 5
+    assert render.organisations_to_render(full) == ["O01", "O02", "O03"]
+
+
+def test_unknown_organisation_is_named(tmp_path):
+    from analysis.errors import InputError
+
+    register = tmp_path / "organisations.csv"
+    example.organisations(2).to_csv(register, index=False)
+    params = render.full_params({"organisations": ["O01", "XYZ"],
+                                 "organisations_file": str(register)})
+    with pytest.raises(InputError, match="XYZ"):
+        render.organisations_to_render(params)

@@ -81,9 +81,6 @@ def read_tables(processed_dir: str | Path, names=None) -> dict[str, pd.DataFrame
             out[name] = pd.read_csv(path)
         elif name == "events":
             out[name] = pd.read_parquet(path, columns=["user", "created_at", "group_id"])
-        elif name == "kept":
-            out[name] = pd.read_parquet(path, columns=["respondent", "organisation",
-                                                       "function_group"])
         else:
             out[name] = pd.read_parquet(path)
         logger.info("report: read %s (%d rows)", path, len(out[name]))

@@ -256,7 +256,7 @@ def gap_bars(gap: pd.DataFrame, text: Text, labels: dict, organisation: str,
     """
     constructs = list(dict.fromkeys(gap["construct"].astype(str)))
     with matplotlib.rc_context(FONT):
-        fig = Figure(figsize=(6.5, 0.6 + 0.55 * len(constructs)), layout="constrained")
+        fig = Figure(figsize=(6.5, 1.1 + 0.55 * len(constructs)), layout="constrained")
         ax = fig.subplots()
         ys = np.arange(len(constructs))
         for offset, scope, colour, name in [
@@ -281,7 +281,8 @@ def gap_bars(gap: pd.DataFrame, text: Text, labels: dict, organisation: str,
         ax.set_xlabel(text("figures.gap_axis"))
         handles, names = ax.get_legend_handles_labels()
         by_name = dict(zip(names, handles, strict=True))
-        ax.legend(by_name.values(), by_name.keys(), frameon=False, loc="lower right")
+        fig.legend(by_name.values(), by_name.keys(), frameon=False, loc="outside lower center",
+                   ncols=2)
     here = gap[(gap["scope"] == "organisation") & ~gap["suppressed"].astype(bool)]
     names = here["construct"].astype(str).map(lambda c: labels.get(c, c))
     alt = text("figures.alt_gap", n=len(constructs), organisation=organisation,

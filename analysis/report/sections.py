@@ -44,6 +44,7 @@ class Context:
     commit: str = "unknown"
     data_hash: str = "unknown"
     figure_count: list = field(default_factory=lambda: [0])
+    culture_items: dict = field(default_factory=dict)  # item id -> (reverse, min, max)
 
     @property
     def min_size(self) -> int:
@@ -88,8 +89,34 @@ def context(processed_dir: str | Path, organisation: str | None, params: dict,
         labels[variable] = text.variable(variable)
         kinds[variable] = data.measure_kind(variable)
     culture = [c for c, spec in book.constructs.items() if spec.culture]
+    culture_items = {}
+    for construct in culture:
+        for item in book.items_of(construct):
+            culture_items[item.id] = (item.reverse, item.min, item.max)
+            labels[item.id] = item.text.get(language) or next(iter(item.text.values()))
     return Context(text, params, tables_, organisation, organisations, labels, kinds,
-                   constructs, culture, commit, data_hash)
+                   constructs, culture, commit, data_hash, culture_items=culture_items)
+
+
+def culture_gap(ctx: Context, organisation: str | None) -> pd.DataFrame | None:
+    """The managers-staff gap on the culture constructs and, where answers are at hand, on each
+    culture item (reverse-keyed items turned round, so higher is always more positive)."""
+    scores = ctx.tables.get("scores")
+    if scores is None or not ctx.culture:
+        return None
+    frames = [data.perception_gap(scores, ctx.culture, organisation, ctx.min_size)]
+    kept = ctx.tables.get("kept")
+    items = [i for i in ctx.culture_items if kept is not None and i in kept.columns]
+    if items:
+        answers = kept[["organisation", "function_group"]].copy()
+        for item in items:
+            reverse, low, high = ctx.culture_items[item]
+            values = kept[item].astype("float")
+            answers[item] = (low + high - values) if reverse else values
+        frames.append(data.perception_gap(answers, items, organisation, ctx.min_size))
+    gap = pd.concat(frames, ignore_index=True)
+    gap["construct"] = gap["construct"].astype(str)
+    return gap
 
 
 def raw_path(params: dict, key: str) -> Path:
@@ -331,10 +358,9 @@ def survey(ctx: Context) -> list:
         blocks.append(figures.diff_heatmap(rows, t, ctx.labels, caption))
         blocks += benchmark_tables(ctx, rows, "survey")
     blocks += [heading(3, t("sections.survey.gap_title")), para(t("sections.survey.gap_intro"))]
-    scores = ctx.tables.get("scores")
-    if scores is None or not ctx.culture:
+    gap = culture_gap(ctx, ctx.organisation)
+    if gap is None:
         return blocks + [para(t("sections.survey.gap_none"))]
-    gap = data.perception_gap(scores, ctx.culture, ctx.organisation, ctx.min_size)
     here = gap[gap["scope"] == "organisation"]
     if here.empty or here["suppressed"].all():
         return blocks + [para(t("sections.survey.gap_none"))]
@@ -664,10 +690,9 @@ def pilot_gap(ctx: Context) -> list:
     """The managers-staff gap on the culture themes per organisation."""
     t = ctx.text
     blocks = [heading(2, t("sections.pilot_gap.title")), para(t("sections.survey.gap_intro"))]
-    scores = ctx.tables.get("scores")
-    if scores is None or not ctx.culture:
+    gap = culture_gap(ctx, None)
+    if gap is None:
         return blocks + [para(t("sections.survey.gap_none"))]
-    gap = data.perception_gap(scores, ctx.culture, None, ctx.min_size)
     blocks.append(_gap_table(gap, ctx, _caption(ctx, "sections.pilot_gap.caption"), _names(ctx)))
     return blocks
 
