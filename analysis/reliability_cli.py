@@ -125,13 +125,13 @@ def _text(result: dict) -> str:
     width = max(len("construct"), *(len(r["construct"]) for r in result["constructs"]))
     scope_width = max(5, *(len(r["scope"]) for r in result["constructs"]))
     lines.append(f"{'construct':<{width}}  {'scope':<{scope_width}}  {'n':>6}  items  "
-                 f"{'alpha':>6}  {'95% CI':<14}  {'omega':>6}  flagged items")
+                 f"{'alpha':>6}  {'95% CI':<16}  {'omega':>6}  flagged items")
     for r in result["constructs"]:
         low, high = r["alpha_ci"]
         flagged = ", ".join(f"{k} ({v:.2f})" for k, v in r["flagged_items"].items())
         lines.append(f"{r['construct']:<{width}}  {r['scope']:<{scope_width}}  {r['n']:>6}  "
                      f"{r['n_items']:>5}  {_fmt(r['alpha']):>6}  "
-                     f"{'[' + _fmt(low) + ', ' + _fmt(high) + ']':<14}  "
+                     f"{'[' + _fmt(low) + ', ' + _fmt(high) + ']':<16}  "
                      f"{_fmt(r['omega']):>6}  {flagged}")
     caveats = [f"  {r['construct']} ({r['scope']}): {w}" for r in result["constructs"]
                for w in r["warnings"]]
