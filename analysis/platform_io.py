@@ -122,7 +122,8 @@ class PlatformTables:
     """The platform tables of one export, pseudonymised, plus what the export can support.
 
     ``events`` is a DataFrame, or the path of a parquet file when :func:`read_platform` was
-    asked to stream the events to disk (``events_out``). The Microsoft 365 report has no single
+    asked to stream the events to disk (``events_out``), or a :class:`NativeEvents` that reads
+    them when queried (``lazy_events``). The Microsoft 365 report has no single
     events: its per-user counts are extra ``users`` columns (``report_period_start``,
     ``report_period_end``, ``report_posted``, ``report_read``, ``report_liked``) and ``events``
     is empty. ``available`` and ``notes`` are also stored in ``users.attrs`` and
@@ -131,7 +132,7 @@ class PlatformTables:
     """
 
     users: pd.DataFrame
-    events: pd.DataFrame | Path
+    events: pd.DataFrame | Path | NativeEvents
     groups: pd.DataFrame
     memberships: pd.DataFrame
     available: dict[str, bool]
@@ -349,7 +350,7 @@ def _user_table(raw: pd.DataFrame, key: bytes, mapping: pd.DataFrame, id_column:
 # The native export
 
 def _read_native(folder: Path, mapping: pd.DataFrame, key: bytes,
-                 events_out: Path | None) -> PlatformTables:
+                 events_out: Path | None, lazy_events: bool = False) -> PlatformTables:
     notes: list[str] = []
     src = {name: folder / f"{name}.csv" for name in ("users", "events", "groups", "memberships")}
     for name, path in src.items():
@@ -376,7 +377,12 @@ def _read_native(folder: Path, mapping: pd.DataFrame, key: bytes,
     users = _user_table(raw, key, mapping, "user_id", notes)
     id_map = pd.DataFrame({"user_id": raw["user_id"].astype(str), "user": users["user"]})
 
-    events, n_unknown = _native_events(src["events"], id_map, events_out)
+    if lazy_events:
+        events, n_unknown = NativeEvents(src["events"], id_map), 0
+        notes.append("The events are read from events.csv when the measures are computed; "
+                     "events of unknown user ids are counted there.")
+    else:
+        events, n_unknown = _native_events(src["events"], id_map, events_out)
     if n_unknown:
         notes.append(f"{n_unknown} events by user ids that users.csv does not list were left "
                      "out.")
@@ -424,30 +430,7 @@ def _native_events(path: Path, id_map: pd.DataFrame,
     con = duckdb.connect()
     try:
         con.register("id_map", id_map)
-        header = con.execute(
-            f"SELECT * FROM read_csv({_quote(path)}, header=true, all_varchar=true) LIMIT 0"
-        ).description
-        columns = [d[0] for d in header]
-        missing = [c for c in ("user_id", "event_type", "created_at") if c not in columns]
-        if missing:
-            raise InputError([problem(source, 1, c, None, "this column in the header")
-                              for c in missing])
-        optional = {c: c in columns for c in ("group_id", "is_question", "text")}
-        question = "FALSE"
-        if optional["is_question"]:
-            question = "coalesce(trim(r.is_question) IN ('1', 'true', 'True'), FALSE)"
-        if optional["text"]:
-            question += " OR coalesce(rtrim(r.text) LIKE '%?', FALSE)"
-        group = "nullif(trim(r.group_id), '')" if optional["group_id"] else "NULL::VARCHAR"
-        # fast path: DuckDB's CSV reader parses the timestamps; a value it cannot parse sends
-        # us to the slow path below, which names the row
-        types = {c: "VARCHAR" for c in columns} | {"created_at": "TIMESTAMP"}
-        select = f"""
-            SELECT m.user AS user, r.event_type AS event_type, r.created_at AS created_at,
-                   {group} AS group_id, ({question}) AS is_question
-            FROM read_csv({_quote(path)}, header=true, columns={_struct(types)},
-                          timestampformat='%Y-%m-%d %H:%M:%S') r
-            LEFT JOIN id_map m ON r.user_id = m.user_id"""
+        select = _native_select(con, path)
         # One pass over the CSV (the costly part). Events by unknown users are kept at first
         # (user NULL) so that they can be counted, then dropped.
         try:
@@ -490,6 +473,66 @@ def _native_events(path: Path, id_map: pd.DataFrame,
         return result, int(n_unknown)
     finally:
         con.close()
+
+
+def _native_select(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    """The SQL that reads events.csv as platform events; ``id_map`` must be registered.
+
+    Events of user ids that ``id_map`` lacks get ``user`` NULL. DuckDB's CSV reader parses the
+    timestamps (fast); a value it cannot parse makes the query fail, and
+    :func:`_diagnose_events` then names the row.
+    """
+    source = problem(path).file
+    header = con.execute(
+        f"SELECT * FROM read_csv({_quote(path)}, header=true, all_varchar=true) LIMIT 0"
+    ).description
+    columns = [d[0] for d in header]
+    missing = [c for c in ("user_id", "event_type", "created_at") if c not in columns]
+    if missing:
+        raise InputError([problem(source, 1, c, None, "this column in the header")
+                          for c in missing])
+    optional = {c: c in columns for c in ("group_id", "is_question", "text")}
+    question = "FALSE"
+    if optional["is_question"]:
+        question = "coalesce(trim(r.is_question) IN ('1', 'true', 'True'), FALSE)"
+    if optional["text"]:
+        question += " OR coalesce(rtrim(r.text) LIKE '%?', FALSE)"
+    group = "nullif(trim(r.group_id), '')" if optional["group_id"] else "NULL::VARCHAR"
+    types = {c: "VARCHAR" for c in columns} | {"created_at": "TIMESTAMP"}
+    return f"""
+        SELECT m.user AS user, r.event_type AS event_type, r.created_at AS created_at,
+               {group} AS group_id, ({question}) AS is_question
+        FROM read_csv({_quote(path)}, header=true, columns={_struct(types)},
+                      timestampformat='%Y-%m-%d %H:%M:%S') r
+        LEFT JOIN id_map m ON r.user_id = m.user_id"""
+
+
+class NativeEvents:
+    """The native export's ``events.csv``, read by DuckDB only when queried (``lazy_events``).
+
+    The usage engine (:func:`analysis.usage.aggregate_events`) queries it as the view
+    ``events`` with the columns of ``platform_events``; events of user ids that ``users.csv``
+    does not list have ``user`` missing and are counted there. To hash the events inside the
+    query it keeps the export's user ids beside their hashes in memory; that map is private,
+    never written and not shown by ``repr``.
+    """
+
+    def __init__(self, path: Path, id_map: pd.DataFrame):
+        self.path = Path(path)
+        self._id_map = id_map
+
+    def __repr__(self) -> str:
+        return f"NativeEvents({problem(self.path).file!r})"
+
+    def register(self, con: duckdb.DuckDBPyConnection, name: str = "events") -> str:
+        """Create the view ``name`` over the CSV in ``con``; return its name."""
+        con.register("id_map", self._id_map)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {_native_select(con, self.path)}")
+        return name
+
+    def diagnose(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Raise an InputError naming the first bad rows of the CSV, if there are any."""
+        _diagnose_events(con, self.path, problem(self.path).file)
 
 
 def _diagnose_events(con: duckdb.DuckDBPyConnection, path: Path, source: str) -> None:
@@ -808,7 +851,8 @@ def detect_format(path: str | Path) -> str:
 
 def read_platform(path: str | Path, fmt: str = "auto", *, mapping: pd.DataFrame | str | Path,
                   key: bytes, organisations: pd.DataFrame | None = None,
-                  events_out: str | Path | None = None) -> PlatformTables:
+                  events_out: str | Path | None = None,
+                  lazy_events: bool = False) -> PlatformTables:
     """Read one platform export into pseudonymised platform tables.
 
     Parameters
@@ -828,6 +872,10 @@ def read_platform(path: str | Path, fmt: str = "auto", *, mapping: pd.DataFrame 
     events_out
         Native export only: stream the events to this parquet file and return its path as
         ``events`` instead of a DataFrame (for exports of millions of events).
+    lazy_events
+        Native export only: do not read ``events.csv`` now; ``events`` is a
+        :class:`NativeEvents` that the usage engine reads in one pass when it computes the
+        measures (fastest for millions of events; the ingest stage writes parquet instead).
 
     Returns
     -------
@@ -863,7 +911,7 @@ def read_platform(path: str | Path, fmt: str = "auto", *, mapping: pd.DataFrame 
     checked = load_mapping(mapping, organisations)
     if fmt == "native":
         tables = _read_native(path, checked, key, None if events_out is None
-                              else Path(events_out))
+                              else Path(events_out), lazy_events)
     elif fmt == "yammer":
         tables = _read_yammer(path, checked, key)
     else:

@@ -1,8 +1,9 @@
 """The usage engine: platform tables in, the usage measures of :mod:`analysis.measures` out.
 
-Events are aggregated by DuckDB, straight from a DataFrame, a parquet file or a CSV file, so
-ten million events never need to be a pandas frame; everything after the aggregation (one row
-per user or group) is plain pandas.
+Events are aggregated by DuckDB in one pass (:func:`aggregate_events`), straight from a
+DataFrame, a parquet file, a CSV file or the native export's own ``events.csv``
+(:class:`analysis.platform_io.NativeEvents`), so ten million events never need to be a pandas
+frame; everything after the aggregation (accounts x types x groups) is plain pandas.
 
 Who counts (the issue's 'who counts', and ``usage_exclusions.csv``):
 
@@ -14,8 +15,8 @@ Who counts (the issue's 'who counts', and ``usage_exclusions.csv``):
   deleted accounts without a deletion date are left out and counted;
 * events outside the window are left out and counted.
 
-Public functions: :func:`user_measures`, :func:`group_measures`, :func:`summarise`,
-:func:`usage_exclusions`. Every measure column is named by its id in
+Public functions: :func:`aggregate_events`, :func:`user_measures`, :func:`group_measures`,
+:func:`summarise`, :func:`usage_exclusions`, :func:`presence`. Every measure column is named by its id in
 :data:`analysis.measures.MEASURES`; a measure the export cannot support is missing (``<NA>``),
 never zero, when ``available`` is passed (``PlatformTables.available``).
 """
@@ -91,6 +92,8 @@ def presence(users: pd.DataFrame, window_start, window_end) -> pd.DataFrame:
 
 def _relation(con: duckdb.DuckDBPyConnection, events: EventSource) -> str:
     """Make ``events`` queryable as the view ``events``; return the view name."""
+    if hasattr(events, "register"):  # analysis.platform_io.NativeEvents: the export's CSV
+        return events.register(con, "events")
     if isinstance(events, pd.DataFrame):
         con.register("events_frame", events)
         con.execute("CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM events_frame")
@@ -118,25 +121,69 @@ def _connect() -> duckdb.DuckDBPyConnection:
 # --------------------------------------------------------------------------------------------
 # Per user
 
-def _event_counts(events: EventSource, window_start, window_end) -> pd.DataFrame:
-    """One pass over the events: per user, counts in the window and the count outside it."""
+AGGREGATE_COLUMNS = ("user", "group_id", "event_type", "is_question", "in_window", "n")
+
+
+def aggregate_events(events: EventSource, window_start, window_end) -> pd.DataFrame:
+    """Count the events per user, group, event type, question flag and window, in one pass.
+
+    Parameters
+    ----------
+    events
+        A DataFrame, a parquet or CSV path with the columns of ``platform_events``, or an
+        :class:`analysis.platform_io.NativeEvents`. An aggregate is returned as it is.
+    window_start, window_end
+        The observation window, both days included.
+
+    Returns
+    -------
+    DataFrame with ``user``, ``group_id``, ``event_type``, ``is_question``, ``in_window``
+    and ``n`` (the number of events), one row per combination that occurs. It is small
+    (accounts x types x groups) and both :func:`user_measures` and :func:`group_measures`
+    accept it instead of the events, so that millions of events are read only once.
+
+    Examples
+    --------
+    >>> e = pd.DataFrame({"user": ["a", "a"], "event_type": ["like", "like"],
+    ...     "created_at": pd.to_datetime(["2025-10-01", "2024-01-01"]), "group_id": [None, None],
+    ...     "is_question": [False, False]})
+    >>> aggregate_events(e, "2025-09-01", "2026-02-28")[["in_window", "n"]].values.tolist()
+    [[False, 1], [True, 1]]
+    """
+    if _is_aggregate(events):
+        return events
     inside = _window_sql(window_start, window_end)
-    columns = ", ".join(f"count(*) FILTER (WHERE w AND event_type = '{t}') AS n_{t}"
-                        for t in measures.EVENT_TYPES)
-    contributions = ", ".join(f"'{t}'" for t in measures.CONTRIBUTION_TYPES)
     con = _connect()
     try:
         _relation(con, events)
-        return con.execute(f"""
-            SELECT "user", {columns},
-                   count(*) FILTER (WHERE w AND event_type IN ({contributions}) AND is_question)
-                       AS n_questions,
-                   count(*) FILTER (WHERE w) AS n_actions,
-                   count(*) FILTER (WHERE NOT w) AS n_outside
-            FROM (SELECT *, coalesce({inside}, FALSE) AS w FROM events)
-            GROUP BY "user" """).df()
+        try:
+            agg = con.execute(f"""
+                SELECT "user", group_id, event_type, is_question,
+                       coalesce({inside}, FALSE) AS in_window, count(*) AS n
+                FROM events GROUP BY ALL
+                ORDER BY ALL""").df()
+        except duckdb.Error:
+            if hasattr(events, "diagnose"):
+                events.diagnose(con)  # raises an InputError naming the bad rows
+            raise
+        unknown = ~agg["event_type"].isin(measures.EVENT_TYPES)
+        if unknown.any():
+            if hasattr(events, "diagnose"):
+                events.diagnose(con)
+            raise ValueError(f"unknown event types {sorted(agg.loc[unknown, 'event_type'])}; "
+                             f"expected {', '.join(measures.EVENT_TYPES)}")
     finally:
         con.close()
+    agg["group_id"] = agg["group_id"].astype(object).where(agg["group_id"].notna(), None)
+    agg["is_question"] = agg["is_question"].fillna(False).astype(bool)
+    agg["in_window"] = agg["in_window"].astype(bool)
+    agg["n"] = agg["n"].astype("int64")
+    logger.info("aggregated %d events into %d rows", int(agg["n"].sum()), len(agg))
+    return agg
+
+
+def _is_aggregate(events) -> bool:
+    return isinstance(events, pd.DataFrame) and {"in_window", "n"} <= set(events.columns)
 
 
 def user_measures(users: pd.DataFrame, events: EventSource, memberships: pd.DataFrame,
@@ -148,7 +195,9 @@ def user_measures(users: pd.DataFrame, events: EventSource, memberships: pd.Data
     ----------
     users, events, memberships
         The platform tables (``data/processed/README.md``, ingest); ``events`` may be a
-        DataFrame or the path of a parquet or CSV file with the same columns.
+        DataFrame, the path of a parquet or CSV file with the same columns, a
+        :class:`analysis.platform_io.NativeEvents`, or the result of :func:`aggregate_events`
+        (pass that to both measure functions to read the events once).
     window_start, window_end
         The observation window, both days included (``params.yaml``, ``usage``).
     available
@@ -162,7 +211,9 @@ def user_measures(users: pd.DataFrame, events: EventSource, memberships: pd.Data
         ``measures``: one row per included employee account, sorted by user: ``user``,
         ``organisation``, ``function_group``, then one column per user-level measure id
         (:func:`analysis.measures.ids` with level 'user'): rates as float, shares as nullable
-        boolean, counts as nullable integer. ``exclusions``: :func:`usage_exclusions`.
+        boolean, counts as nullable integer. ``exclusions``: ``level``, ``reason``, ``n`` as in
+        :func:`usage_exclusions` (plus 'unknown_account' events when the events come straight
+        from a CSV with ids that users.csv lacks).
 
     When ``users`` has the Microsoft 365 report columns (``report_posted`` ...), those counts
     replace the events, and each account's report period replaces the window (a warning says
@@ -203,18 +254,33 @@ def user_measures(users: pd.DataFrame, events: EventSource, memberships: pd.Data
                          "organisation": kept["organisation"].to_numpy(),
                          "function_group": kept["function_group"].to_numpy(),
                          "months_in_window": months})
-    counts = _event_counts(events, window_start, window_end)
+    agg = aggregate_events(events, window_start, window_end)
+    known = agg["user"].notna()
+    inside = agg[agg["in_window"] & known]
+    by_type = inside.pivot_table(index="user", columns="event_type", values="n",
+                                 aggfunc="sum", fill_value=0)
+    counts = pd.DataFrame(index=by_type.index)
+    for t in measures.EVENT_TYPES:
+        counts[f"n_{t}"] = by_type[t] if t in by_type else 0
+    asked = inside[inside["is_question"] & inside["event_type"].isin(
+        measures.CONTRIBUTION_TYPES)].groupby("user")["n"].sum()
+    counts["n_questions"] = asked.reindex(counts.index, fill_value=0)
+    counts["n_actions"] = inside.groupby("user")["n"].sum().reindex(counts.index)
+    counts = counts.reset_index()
+
     # what is left out, from the same pass (see usage_exclusions)
-    left_out = ~counts["user"].isin(base["user"])
     reason = who["status"].where(who["status"] != "not_employee",
                                  "not_employee:" + who["user_type"].astype(str))
     rows = [("account", r, int(n)) for r, n in
             reason[who["status"] != "included"].value_counts().sort_index().items()]
-    rows += [("event", "outside_window", int(counts["n_outside"].sum())),
-             ("event", "by_left_out_account", int(counts.loc[left_out, "n_actions"].sum()))]
+    rows += [("event", "outside_window", int(agg.loc[~agg["in_window"], "n"].sum())),
+             ("event", "by_left_out_account",
+              int(inside.loc[~inside["user"].isin(base["user"]), "n"].sum()))]
+    if not known.all():
+        rows.append(("event", "unknown_account", int(agg.loc[~known, "n"].sum())))
     exclusions = _exclusion_table(rows)
-    frame = base.merge(counts.drop(columns="n_outside"), on="user", how="left")
-    count_cols = [c for c in counts.columns if c not in ("user", "n_outside")]
+    frame = base.merge(counts, on="user", how="left")
+    count_cols = [c for c in counts.columns if c != "user"]
     frame[count_cols] = frame[count_cols].fillna(0).astype("int64")
 
     out = frame[["user", "organisation", "function_group"]].copy()
@@ -368,18 +434,11 @@ def group_measures(groups: pd.DataFrame, events: EventSource, memberships: pd.Da
     employees = member[is_employee].groupby("group_id").size()
     others = member[~is_employee].groupby("group_id").size()
 
-    contributions = ", ".join(f"'{t}'" for t in measures.CONTRIBUTION_TYPES)
-    con = _connect()
-    try:
-        _relation(con, events)
-        posts = con.execute(f"""
-            SELECT group_id, "user", count(*) AS n FROM events
-            WHERE group_id IS NOT NULL AND event_type IN ({contributions})
-              AND {_window_sql(window_start, window_end)}
-            GROUP BY group_id, "user" """).df()
-    finally:
-        con.close()
-    posts["group_id"] = posts["group_id"].astype(str)
+    agg = aggregate_events(events, window_start, window_end)
+    posts = agg[agg["in_window"] & agg["group_id"].notna() & agg["user"].notna()
+                & agg["event_type"].isin(measures.CONTRIBUTION_TYPES)]
+    posts = (posts.assign(group_id=posts["group_id"].astype(str))
+             .groupby(["group_id", "user"], as_index=False)["n"].sum())
     per_group = posts.groupby("group_id")["n"].sum()
     contributors = (posts.merge(member[["group_id", "user"]], on=["group_id", "user"])
                     .groupby("group_id").size())
