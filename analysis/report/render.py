@@ -17,8 +17,8 @@ every organisation in ``params.yaml`` (``render.organisations``) and for the pil
      page counters in the footer).
 
 The log says which renderer ran. Reports are written to a temporary name and moved into place,
-so a failed run leaves no half-written report behind. Reports run in parallel, one process per
-core.
+so a failed run leaves no half-written report behind. Reports run in parallel (one thread per
+core, each driving its own kernel process).
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
-from multiprocessing import get_context
 from pathlib import Path
 
 import pandas as pd
@@ -46,6 +46,7 @@ PILOT = "pilot-study"
 TEMPLATES = {"organisation": NOTEBOOKS / "report_organisation.ipynb",
              "pilot": NOTEBOOKS / "report_pilot.ipynb"}
 CSS = Path(__file__).with_name("report.css")
+_PDF_LOCK = threading.Lock()
 
 
 # ------------------------------------------------------------------------------ versions
@@ -257,7 +258,8 @@ def html_to_pdf(page_html: str, out: Path, base_url: Path) -> Path:
     """Turn a report page into PDF with WeasyPrint (print styles: contents, page numbers)."""
     import weasyprint
 
-    weasyprint.HTML(string=page_html, base_url=str(base_url)).write_pdf(str(out))
+    with _PDF_LOCK:  # fontconfig and pango are not promised to be thread-safe
+        weasyprint.HTML(string=page_html, base_url=str(base_url)).write_pdf(str(out))
     return out
 
 
@@ -311,10 +313,8 @@ def render_notebook(notebook: Path, out_dir: Path, language: str, formats=("html
 def render_one(kind: str, code: str | None, params: dict, processed_dir: Path,
                reports_dir: Path, commit: str, data_hash: str) -> dict[str, Path]:
     """Execute and render one report: an organisation's (``code``) or the pilot study's."""
-    from analysis.log import setup
     from analysis.report import load_text
 
-    setup()  # a worker process starts without the pipeline's log handler
     started = time.perf_counter()
     language = params.get("render", {}).get("language", "nl")
     formats = tuple(params.get("render", {}).get("formats", ["html", "pdf"]))
@@ -333,6 +333,21 @@ def render_one(kind: str, code: str | None, params: dict, processed_dir: Path,
     return {"notebook": out_dir / "report.ipynb", **written}
 
 
+def _render_in_thread(*args) -> dict[str, Path]:
+    """:func:`render_one` in a worker thread, closing the event loop papermill opened there."""
+    import asyncio
+
+    try:
+        return render_one(*args)
+    finally:
+        from jupyter_core.utils import ensure_event_loop
+
+        loop = ensure_event_loop()
+        if not loop.is_running():
+            loop.close()
+        asyncio.set_event_loop(None)
+
+
 def render_all(params: dict, processed_dir: str | Path = PROCESSED,
                reports_dir: str | Path = REPORTS, organisations: list[str] | None = None,
                pilot: bool = True, workers: int | None = None) -> dict[str, dict[str, Path]]:
@@ -347,7 +362,7 @@ def render_all(params: dict, processed_dir: str | Path = PROCESSED,
     organisations : list of str, optional
         Codes to render instead of ``render.organisations``.
     workers : int, optional
-        Parallel processes (default: the number of cores).
+        Reports rendered at the same time (default: the number of cores).
     """
     from analysis.report.data import data_hash as lock_hash
 
@@ -366,9 +381,11 @@ def render_all(params: dict, processed_dir: str | Path = PROCESSED,
                                                 commit, hash_)
         write_index(results, params, reports_dir)
         return results
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        futures = {(code or PILOT): pool.submit(render_one, kind, code, params, processed_dir,
-                                                reports_dir, commit, hash_)
+    # threads: each report's notebook runs in its own kernel process, so executions overlap;
+    # the HTML/PDF step holds the GIL (and WeasyPrint runs under a lock), which costs little
+    with ThreadPoolExecutor(workers) as pool:
+        futures = {(code or PILOT): pool.submit(_render_in_thread, kind, code, params,
+                                                processed_dir, reports_dir, commit, hash_)
                    for kind, code in jobs}
         for key, future in futures.items():
             results[key] = future.result()
@@ -410,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="render only this organisation (repeatable)")
     parser.add_argument("--language", choices=["nl", "en"], help="override render.language")
     parser.add_argument("--no-pilot", action="store_true", help="skip the pilot-study report")
-    parser.add_argument("--workers", type=int, help="parallel processes (default: cores)")
+    parser.add_argument("--workers", type=int, help="reports at the same time (default: cores)")
     args = parser.parse_args(argv)
     params = yaml.safe_load(Path(args.params).read_text(encoding="utf-8"))
     if args.language:
