@@ -339,10 +339,11 @@ def _user_table(raw: pd.DataFrame, key: bytes, mapping: pd.DataFrame, id_column:
     unmapped = int((employees & (users["function_group"] == UNKNOWN)).sum())
     no_org = int((employees & (users["organisation"] == UNKNOWN)).sum())
     if unmapped:
-        notes.append(f"{unmapped} of {int(employees.sum())} employee accounts have no function "
-                     "group in the mapping file: counted as 'unknown'.")
+        notes.append("Employee accounts without a function group in the mapping file, counted "
+                     f"as 'unknown': {unmapped} of {int(employees.sum())}.")
     if no_org:
-        notes.append(f"{no_org} employee accounts have no organisation: counted as 'unknown'.")
+        notes.append(f"Employee accounts without an organisation, counted as 'unknown': "
+                     f"{no_org}.")
     return users.reset_index(drop=True)
 
 
@@ -355,8 +356,14 @@ def _read_native(folder: Path, mapping: pd.DataFrame, key: bytes,
     src = {name: folder / f"{name}.csv" for name in ("users", "events", "groups", "memberships")}
     for name, path in src.items():
         if not path.exists():
+            try:
+                other = detect_format(folder)
+            except InputError:
+                other = "native"
+            hint = (f" (the folder looks like a '{other}' export: set the format to '{other}' "
+                    "or 'auto')") if other != "native" else ""
             raise InputError(problem(path, None, None, None,
-                                     f"the native export's {name}.csv in {folder}"))
+                                     f"the native export's {name}.csv in {folder}{hint}"))
 
     raw = _read_csv(src["users"], str(src["users"]))
     source = problem(src["users"]).file
@@ -384,8 +391,8 @@ def _read_native(folder: Path, mapping: pd.DataFrame, key: bytes,
     else:
         events, n_unknown = _native_events(src["events"], id_map, events_out)
     if n_unknown:
-        notes.append(f"{n_unknown} events by user ids that users.csv does not list were left "
-                     "out.")
+        notes.append("Events by user ids that users.csv does not list, left out: "
+                     f"{n_unknown}.")
 
     graw = _read_csv(src["groups"], str(src["groups"]))
     gsource = problem(src["groups"]).file
@@ -408,7 +415,7 @@ def _read_native(folder: Path, mapping: pd.DataFrame, key: bytes,
                    .drop_duplicates().reset_index(drop=True))
     lost = len(mraw) - len(memberships)
     if lost:
-        notes.append(f"{lost} memberships of unknown users or listed twice were left out.")
+        notes.append(f"Memberships of unknown users or listed twice, left out: {lost}.")
 
     fields = {f for f in measures.PROFILE_FIELDS
               if f == "photo" and "photo" in raw or f != "photo" and f in raw}
@@ -605,8 +612,8 @@ def _read_yammer(path: Path, mapping: pd.DataFrame, key: bytes) -> PlatformTable
     state = _fold(raw["state"])
     pending = state == "pending"
     if pending.any():
-        notes.append(f"{int(pending.sum())} invited users who never joined (state 'pending') "
-                     "are no platform accounts and were left out.")
+        notes.append("Invited users who never joined (state 'pending'), no platform accounts "
+                     f"and left out: {int(pending.sum())}.")
     unknown_state = ~state.isin([*_YAMMER_STATES, "pending"])
     if unknown_state.any():
         r = unknown_state[unknown_state].index[0]
@@ -634,13 +641,13 @@ def _read_yammer(path: Path, mapping: pd.DataFrame, key: bytes) -> PlatformTable
         "user", index=msg.index)
     not_user = sender_type.ne("user")
     if not_user.any():
-        notes.append(f"{int(not_user.sum())} messages sent by bots or systems (sender_type not "
-                     "'user') were left out.")
+        notes.append("Messages sent by bots or systems (sender_type not 'user'), left out: "
+                     f"{int(not_user.sum())}.")
     msg = msg[~not_user]
     user = msg["sender_id"].astype(str).map(id_map)
     if user.isna().any():
-        notes.append(f"{int(user.isna().sum())} messages by senders that Users.csv does not "
-                     "list (or who never joined) were left out.")
+        notes.append("Messages by senders that Users.csv does not list (or who never joined), "
+                     f"left out: {int(user.isna().sum())}.")
     msg, user = msg[user.notna()], user[user.notna()]
     replied = _fold(msg.get("replied_to_id", pd.Series("", index=msg.index))) != ""
     group_id = msg.get("group_id", pd.Series("", index=msg.index)).fillna("").astype(str)
@@ -738,9 +745,9 @@ def _read_m365(path: Path, mapping: pd.DataFrame, key: bytes) -> PlatformTables:
                      "function groups or organisations is possible, and no link to survey "
                      "respondents; every account counts as 'unknown'.")
     elif concealed.any():
-        notes.append(f"{int(concealed.sum())} user principal names are concealed "
-                     "(32-character hashes): those accounts cannot be joined to a function "
-                     "group.")
+        notes.append("User principal names concealed (32-character hashes), so these "
+                     "accounts cannot be joined to a function group or a survey respondent: "
+                     f"{int(concealed.sum())}.")
     state = _fold(raw["User State"])
     unknown_state = ~state.isin(list(_M365_STATES))
     if unknown_state.any():
