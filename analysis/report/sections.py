@@ -501,6 +501,10 @@ def _icc_table(icc: pd.DataFrame, ctx: Context):
         overall = reliability[reliability.get("scope", "all") == "all"]
         icc.insert(1, "n", icc["construct"].map(dict(zip(overall["construct"], overall["n"],
                                                          strict=True))))
+    # the reader's columns: construct, n and the two ICCs where the score stage wrote them
+    shown = [c for c in ("construct", "n", "icc1", "icc2") if c in icc.columns]
+    if {"construct", "icc1"} <= set(shown):
+        icc = icc[shown]
     codes = set(ctx.organisations["code"]) - {ctx.organisation}
     for column in icc.columns:
         if icc[column].dtype == object and icc[column].isin(codes).any():
@@ -511,7 +515,8 @@ def _icc_table(icc: pd.DataFrame, ctx: Context):
                   if isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
                   else v) for v in icc[column]]
         for column in icc.columns})
-    cells = cells.rename(columns={"construct": t("columns.construct"), "n": t("columns.n")})
+    cells = cells.rename(columns={"construct": t("columns.construct"), "n": t("columns.n"),
+                                  "icc1": "ICC(1)", "icc2": "ICC(2)"})
     return tables.frame_table(cells, t("sections.methods.icc_caption"),
                               numeric=list(cells.columns[1:]))
 
