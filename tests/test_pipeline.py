@@ -40,7 +40,8 @@ def _copy_project(dest: Path) -> None:
     files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
                            cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
     for name in files:
-        if name.startswith(("data/raw/demo/", "tests/", "benchmarks/")):
+        if name.startswith(("tests/", "benchmarks/")) or (
+                name.startswith("data/raw/demo/") and not name.endswith("codebook.yaml")):
             continue
         source = ROOT / name
         if source.is_file():

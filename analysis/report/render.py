@@ -41,6 +41,7 @@ import yaml
 
 from analysis.log import logger
 from analysis.paths import NOTEBOOKS, PARAMS, PROCESSED, REPORTS, ROOT
+from analysis.stage import KERNEL
 
 PILOT = "pilot-study"
 TEMPLATES = {"organisation": NOTEBOOKS / "report_organisation.ipynb",
@@ -107,7 +108,7 @@ def execute(template: Path, out: Path, parameters: dict, cwd: Path = ROOT) -> Pa
     out.parent.mkdir(parents=True, exist_ok=True)
     papermill.execute_notebook(str(template), str(out), parameters=parameters,
                                progress_bar=False, log_output=False, cwd=str(cwd),
-                               kernel_name="python3")
+                               kernel_name=KERNEL)
     return out
 
 
