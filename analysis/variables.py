@@ -24,7 +24,7 @@ def usage_variables(user_measures: pd.DataFrame) -> list[str]:
     return [m for m in measures.ids("user") if m in user_measures.columns and m not in NOT_COMPARED]
 
 
-def long_values(scores: pd.DataFrame, user_measures: pd.DataFrame, constructs: list[str],
+def long_values(scores: pd.DataFrame, user_measures: pd.DataFrame | None, constructs: list[str],
                 items: pd.DataFrame | None = None, item_ids: tuple[str, ...] = ()) -> pd.DataFrame:
     """Stack construct scores, chosen items and user measures into one long table.
 
@@ -33,7 +33,7 @@ def long_values(scores: pd.DataFrame, user_measures: pd.DataFrame, constructs: l
     scores : one row per kept respondent: ``respondent``, ``organisation``,
         ``function_group`` and one column per construct.
     user_measures : one row per employee account: ``user``, ``organisation``,
-        ``function_group`` and one column per measure.
+        ``function_group`` and one column per measure; None for survey variables only.
     constructs : the construct columns to take from ``scores``.
     items, item_ids : optionally, answers (``respondent`` + item columns) and the item ids to
         add as survey variables of their own.
@@ -59,14 +59,17 @@ def long_values(scores: pd.DataFrame, user_measures: pd.DataFrame, constructs: l
         survey = survey.merge(items[["respondent", *item_ids]], on="respondent", how="left")
     survey = survey.melt(id_vars=["respondent", *keys], var_name="variable", value_name="value")
     survey = survey.rename(columns={"respondent": "unit"}).assign(source="survey")
+    survey["value"] = pd.to_numeric(survey["value"], errors="coerce").astype("float64")
 
+    if user_measures is None:
+        return survey[["organisation", "function_group", "unit", "variable", "value", "source"]]
     usage_cols = usage_variables(user_measures)
     usage = user_measures[["user", *keys, *usage_cols]].copy()
     for column in usage_cols:
         usage[column] = pd.to_numeric(usage[column].astype("Float64"), errors="coerce")
     usage = usage.melt(id_vars=["user", *keys], var_name="variable", value_name="value")
     usage = usage.rename(columns={"user": "unit"}).assign(source="usage")
+    usage["value"] = usage["value"].astype("float64")
 
     out = pd.concat([survey, usage], ignore_index=True)
-    out["value"] = out["value"].astype("float64")
     return out[["organisation", "function_group", "unit", "variable", "value", "source"]]
