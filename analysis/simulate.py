@@ -267,6 +267,10 @@ def _platform(orgs, staff, n_events, rng, effects):
                             on="user_id").merge(groups[["group_id", "visibility"]], on="group_id")
     open_factor = np.where(mem.visibility == "open",
                            p["open_group_activity"] if p else 1.0, 1.0)
+    # some groups fall silent after a start; closed ones a little more often
+    dormant_share = np.where(groups.visibility == "open", 0.2, 0.3 if p else 0.2)
+    dormant = set(groups.group_id[rng.random(len(groups)) < dormant_share])
+    open_factor = np.where(mem.group_id.isin(dormant), 0.0, open_factor)
     mrate = open_factor * rate[mem.staff_idx] * poster[mem.staff_idx]
     mrate = mrate * (n_events * 0.15 / max(mrate.sum(), 1e-9))
     mcount = rng.poisson(mrate)
