@@ -93,8 +93,8 @@ def _platform_lines(path: Path, params: dict, key: bytes, mapping: Path | None) 
                                  None, "the function group mapping needed to read a platform "
                                  "export (give it with --map)"))
     try:
-        tables = read_platform(path, ingest.get("platform_format", "auto") if path.is_dir()
-                               else "auto", mapping=mapping, key=key)
+        # validate judges the files it is given, whatever params.yaml says their format is
+        tables = read_platform(path, "auto", mapping=mapping, key=key)
     except (OSError, ValueError, KeyError) as exc:
         if isinstance(exc, InputError):
             raise
