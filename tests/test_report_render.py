@@ -5,6 +5,7 @@ attribute, n in every table, no suppressed value and no other organisation in a 
 
 import html
 import re
+import shutil
 from html.parser import HTMLParser
 
 import pytest
@@ -208,3 +209,90 @@ def test_unknown_organisation_is_named(tmp_path):
                                  "organisations_file": str(register)})
     with pytest.raises(InputError, match="XYZ"):
         render.organisations_to_render(params)
+
+
+def _headings(path, levels=(2, 3, 4)):
+    return {text.strip() for level, text in _parse(path).headings if level in levels}
+
+
+def test_soft_and_hard_show_the_study_question_and_the_strongest_links(rendered):
+    nl = load_text("nl")
+    for report in ("O01", "pilot-study"):
+        path = rendered[0][report]["html"]
+        assert {nl("sections.questions.title"), nl("sections.correlations.title")} <= \
+            _headings(path)
+        text = html.unescape(_no_data_uris(path.read_text(encoding="utf-8")))
+        # the example's answers per level, in plain words, with r and its CI
+        assert nl("answers.no clear link") in text and nl("answers.more questions") in text
+        assert "ρ = +0,61; 95%-BI −0,30 tot +0,94" in text
+        assert nl("sections.questions.small_n", small_n=10) in text    # 7 organisations
+        # the strongest links: one table per level, the small-n caveat under the first
+        assert nl("sections.correlations.small_n", small_n=10) in text
+        for level in ("organisation", "organisation_group", "individual"):
+            assert nl("sections.correlations.caption", level=nl(f"levels.{level}"),
+                      unit=nl(f"level_units.{level}")) in text
+
+
+def test_methods_show_omega_warnings_and_structure(rendered):
+    nl = load_text("nl")
+    path = rendered[0]["O01"]["html"]
+    page = _parse(path)
+    assert any(nl("columns.omega") in headers for headers in page.tables)
+    assert {nl("sections.methods.warnings_title"), nl("sections.methods.structure_title"),
+            nl("sections.methods.definitions_title")} <= _headings(path)
+    text = html.unescape(_no_data_uris(path.read_text(encoding="utf-8")))
+    # the example plants alpha 0.55 on the first construct and a negative item-rest r
+    assert "alfa 0,55 is lager dan de drempel 0,60" in text
+    assert f"({example.NEGATIVE_ITEM}) gaat tegen de rest" in text and "−0,12" in text
+    assert "Kaiser-Meyer-Olkinmaat 0,88" in text and "SRMR" in text
+    # usage measures are defined as analysis.measures defines them
+    from analysis import measures
+
+    assert measures.get("questions").definition("nl") in text
+
+
+def test_organisation_gap_benchmark_leaves_the_organisation_out(rendered):
+    from analysis.report import sections
+
+    _, frames, root = rendered
+    params = yaml.safe_load(PARAMS.read_text(encoding="utf-8"))
+    params["ingest"]["organisations"] = str(root / "processed" / "organisations.csv")
+    params["benchmark"]["min_organisations"] = 3       # the fixture has 3 other gaps to show
+    ctx = sections.context(root / "processed", "O02", params, "nl")
+    table = next(b for b in sections.survey(ctx) if getattr(b, "caption", "") == ctx.text(
+        "sections.survey.gap_table_caption"))
+    gap = frames["perception_gap"]
+    others = gap[~gap["organisation"].isin(["O02", "benchmark"]) & ~gap["suppressed"]]
+    assert len(others) >= ctx.min_organisations
+    expected = ctx.text.signed(others["gap"].mean())
+    bench = table.cells[table.cells.iloc[:, 1] == ctx.text("figures.benchmark")]
+    assert bench.iloc[0][ctx.text("columns.gap")] == expected
+    assert ctx.text.signed(example.POOLED_GAP) not in table.to_html()
+
+
+def test_page_keeps_headings_with_what_follows():
+    body = ('<h1>T</h1><p class="generated">d</p><h2>A</h2><h3>B</h3><p>intro</p>'
+            '<figure class="report-figure"><img alt="x" src="data:image/png;base64,AA=="></figure>'
+            '<h2>C</h2><figure class="table long"><table class="report-table"><caption>c'
+            '</caption></table></figure>')
+    out = render.page(body, "en", "T", "Contents")
+    keep = re.findall(r'<div class="keep">(.*?)</div>', out, flags=re.S)
+    assert len(keep) == 2
+    assert keep[0].startswith('<h2 id="a">A</h2><h3 id="b">B</h3><p>intro</p><figure')
+    assert keep[1] == '<h2 id="c">C</h2>'        # a long table may break, so it stays out
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
+@pytest.mark.parametrize("report", ["O01", "pilot-study"])
+def test_no_pdf_page_ends_with_a_heading(rendered, report):
+    import subprocess
+
+    paths = rendered[0][report]
+    headings = _headings(paths["html"])
+    pages = subprocess.run(["pdftotext", "-layout", str(paths["pdf"]), "-"], check=True,
+                           capture_output=True, text=True).stdout.split("\f")
+    for number, text in enumerate(pages, start=1):
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        lines = [line for line in lines if not re.fullmatch(r"\d+ / \d+", line)]
+        if lines:
+            assert lines[-1] not in headings, (number, lines[-1])

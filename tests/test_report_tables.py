@@ -83,43 +83,95 @@ def test_response_counts_by_hand():
 
 
 def test_group_summary_by_hand():
-    groups = pd.DataFrame({"group_id": ["g1", "g2", "g3"], "organisation": ["A", "A", "A"],
-                           "visibility": ["open", "closed", "open"],
-                           "deleted": [False, False, True]})
-    users = pd.DataFrame({"user": ["u1", "u2", "u3", "c1"],
-                          "user_type": ["employee"] * 3 + ["citizen"]})
-    memberships = pd.DataFrame({"group_id": ["g1", "g1", "g1", "g1", "g2", "g2"],
-                                "user": ["u1", "u2", "u3", "c1", "u1", "u2"]})
-    t = pd.Timestamp
-    events = pd.DataFrame({"user": ["u1", "u1", "c1", "u2", "u1"],
-                           "group_id": ["g1", "g1", "g1", "g1", "g2"],
-                           "created_at": [t("2025-10-01"), t("2025-11-01"), t("2025-10-01"),
-                                          t("2024-01-01"), t("2025-12-01")]})
-    out = data.group_summary(groups, events, memberships, users, "2025-09-01", "2026-02-28",
-                             0.5).set_index("visibility")
-    # g1 (open): 3 employee members (the citizen is left out), 2 posts by u1 in the window
-    # (u2's post is before it): posts per member 2/3; posters 1 of 3 < 50% -> not active.
-    assert out.loc["open", "groups"] == 1 and out.loc["open", "members"] == 3
-    assert out.loc["open", "posts_per_member"] == pytest.approx(2 / 3)
-    assert out.loc["open", "active_share"] == 0
-    # g2 (closed): 2 members, 1 post by u1: 1/2 per member, 1 of 2 posted -> active
-    assert out.loc["closed", "posts_per_member"] == pytest.approx(0.5)
-    assert out.loc["closed", "active_share"] == 1
+    # group_measures.parquet rows: A has two open groups and one closed; B one open group
+    measures = pd.DataFrame({
+        "group_id": ["g1", "g2", "g3", "g4"], "organisation": ["A", "A", "A", "B"],
+        "visibility": ["open", "open", "closed", "open"],
+        "members_employees": pd.array([3, 9, 4, 10], dtype="Int64"),
+        "posts_per_member": pd.array([2 / 3, None, 0.5, 1.0], dtype="Float64"),
+        "group_active": pd.array([False, pd.NA, True, True], dtype="boolean")})
+    out = data.group_summary(measures).set_index(["organisation", "visibility"])
+    # A, open: 2 groups, median of 3 and 9 members = 6, posts per member over the group that
+    # has a value = 2/3, active share over the groups with an answer = 0/1
+    assert out.loc[("A", "open"), "groups"] == 2 and out.loc[("A", "open"), "members"] == 6
+    assert out.loc[("A", "open"), "posts_per_member"] == pytest.approx(2 / 3)
+    assert out.loc[("A", "open"), "active_share"] == 0
+    assert out.loc[("A", "closed"), "active_share"] == 1
+    # A's benchmark is B alone (each other organisation once); B has no closed groups
+    bench = data.group_benchmark(data.group_summary(measures), "A").set_index("visibility")
+    assert list(bench.index) == ["open"] and bench.loc["open", "members"] == 10
+    assert bench.loc["open", "n_organisations"] == 1
 
 
-def test_perception_gap_by_hand():
-    rows = []
-    for org, manager, staff in [("A", [4, 5, 4, 5, 4], [3, 3, 3, 3, 3, 3]),
-                                ("B", [4, 4, 4, 4, 4], [2, 2, 2, 2, 2]),
-                                ("C", [5, 5], [1, 1, 1, 1, 1])]:
-        rows += [{"organisation": org, "function_group": "manager", "culture": v}
-                 for v in manager]
-        rows += [{"organisation": org, "function_group": "policy", "culture": v} for v in staff]
-    gap = data.perception_gap(pd.DataFrame(rows), ["culture"], "A", 5).set_index("scope")
-    assert gap.loc["organisation", "gap"] == pytest.approx(4.4 - 3.0)
-    # C has 2 managers: suppressed and left out of the benchmark, which is B's gap alone
-    assert gap.loc["benchmark", "gap"] == pytest.approx(2.0)
-    assert gap.loc["benchmark", "n_organisations"] == 1
+def _gap_table():
+    # perception_gap.parquet rows: the pooled 'benchmark' row includes A and must not be used
+    return pd.DataFrame({
+        "organisation": ["A", "B", "C", "D", "benchmark", "A", "B", "C", "D", "benchmark"],
+        "variable": ["culture"] * 5 + ["cul_help"] * 5,
+        "n_managers": pd.array([6, 7, None, 9, 30, 6, 7, None, 9, 30], dtype="Int64"),
+        "mean_managers": [4.0, 4.2, np.nan, 3.9, 4.0, 4.5, 4.0, np.nan, 3.0, 3.8],
+        "n_staff": pd.array([20, 30, None, 25, 90, 20, 30, None, 25, 90], dtype="Int64"),
+        "mean_staff": [3.0, 3.7, np.nan, 3.5, 3.4, 3.5, 4.0, np.nan, 3.4, 3.6],
+        "gap": [1.0, 0.5, np.nan, 0.4, 0.6, 1.0, 0.0, np.nan, -0.4, 0.2],
+        "ci_low": [0.2, 0.1, np.nan, 0.0, 0.3, 0.1, -0.4, np.nan, -0.9, 0.0],
+        "ci_high": [1.8, 0.9, np.nan, 0.8, 0.9, 1.9, 0.4, np.nan, 0.1, 0.4],
+        "p_adj": 0.04, "suppressed": [False, False, True, False, False] * 2})
+
+
+def test_organisation_gap_leaves_the_organisation_out_by_hand():
+    gap = data.organisation_gap(_gap_table(), "A", ["culture", "cul_help"])
+    here = gap[gap["scope"] == "organisation"].set_index("variable")
+    bench = gap[gap["scope"] == "benchmark"].set_index("variable")
+    assert list(gap["variable"]) == ["culture", "culture", "cul_help", "cul_help"]
+    assert here.loc["culture", "gap"] == 1.0 and here.loc["culture", "ci_low"] == 0.2
+    # by hand: mean of B and D (C is suppressed, A is this organisation, the pooled row is
+    # not a leave-one-out benchmark): culture (0.5 + 0.4) / 2, cul_help (0.0 - 0.4) / 2
+    assert bench.loc["culture", "gap"] == pytest.approx(0.45)
+    assert bench.loc["cul_help", "gap"] == pytest.approx(-0.2)
+    assert bench.loc["culture", "managers"] == pytest.approx((4.2 + 3.9) / 2)
+    assert bench.loc["culture", "n_organisations"] == 2
+    assert bench["ci_low"].isna().all()        # a mean of gaps carries no CI of its own
+    # fewer other organisations than min_organisations: no benchmark values at all
+    few = data.organisation_gap(_gap_table(), "A", ["culture"], min_organisations=3)
+    assert few.loc[few["scope"] == "benchmark", "gap"].isna().all()
+
+
+def test_pilot_gap_keeps_every_organisation_and_the_pooled_row_last():
+    gap = data.pilot_gap(_gap_table(), ["culture"])
+    assert list(gap["scope"]) == ["A", "B", "C", "D", "benchmark"]
+    assert gap.loc[gap["scope"] == "C", "suppressed"].item()
+
+
+def test_strongest_correlations_per_level_drop_mirrored_pairs():
+    rows = pd.DataFrame({
+        "level": ["organisation"] * 3 + ["individual"] * 2,
+        "x": ["culture", "culture", "time", "culture", "time"],
+        "y": ["contributor", "never_posted", "likes_per_month", "questions", "questions"],
+        "method": "spearman", "n": [7, 7, 7, 180, 180], "r": [0.8, -0.8, -0.9, 0.3, 0.1],
+        "ci_low": 0.0, "ci_high": 1.0, "p_adj": 0.01, "small_n": [True] * 3 + [False] * 2})
+    out = data.strongest_correlations(rows, "spearman", per_level=2)
+    # |r| first within each level; never_posted mirrors contributor (same x, n and |r|)
+    assert out[["level", "y"]].values.tolist() == [
+        ["organisation", "likes_per_month"], ["organisation", "contributor"],
+        ["individual", "questions"], ["individual", "questions"]]
+    assert data.strongest_correlations(rows, "pearson").empty
+
+
+def test_questions_answer_keeps_the_configured_method_in_level_order():
+    rows = pd.DataFrame({"level": ["individual", "organisation", "organisation"],
+                         "method": ["spearman", "pearson", "spearman"], "r": [0.3, 0.7, 0.6]})
+    out = data.questions_answer(rows, "spearman")
+    assert out["level"].tolist() == ["organisation", "individual"]
+    assert out["r"].tolist() == [0.6, 0.3]
+
+
+def test_measure_labels_and_definitions_come_from_the_measures_module():
+    from analysis import measures
+
+    assert data.measure_label("contributor", "nl") == "Bijdrager"
+    defs = data.measure_definitions({"questions", "culture", "active"}, "en")
+    assert defs["variable"].tolist() == ["questions", "active"]      # measures' own order
+    assert defs["definition"].iloc[1] == measures.get("active").definition("en")
 
 
 def test_group_table_puts_n_in_headers_and_marks_suppression():

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis import measures
 from analysis.errors import InputError, problem
 from analysis.log import logger
 
@@ -54,19 +55,23 @@ TABLE_FILES = {
     "scores": "scores.parquet",
     "reliability": "reliability.csv",
     "icc": "icc.csv",
-    "users": "platform_users.parquet",
-    "events": "platform_events.parquet",
-    "groups": "platform_groups.parquet",
-    "memberships": "platform_memberships.parquet",
+    "item_stats": "item_stats.csv",
+    "group_measures": "group_measures.parquet",
+    "perception_gap": "perception_gap.parquet",
+    "questions": "questions_culture.parquet",
+    "correlations": "correlations.parquet",
     "org_indices": "org_indices.parquet",
 }
 GROUP_ORDER = ["all", "internal", "external", "policy", "manager", "unknown"]
+# levels of the correlate stage, in the order the reports show them
+LEVELS = ("organisation", "organisation_group", "individual")
 
 
 def read_tables(processed_dir: str | Path, names=None) -> dict[str, pd.DataFrame]:
     """Read the processed tables a report needs; a table that is not there is left out.
 
-    Only the columns a report uses are read from the event log, which is the large one.
+    The platform's raw tables (users, events, groups, memberships) are never read: the usage
+    stage's ``group_measures.parquet`` and the benchmark table hold what the reports show.
     """
     processed_dir = Path(processed_dir)
     out = {}
@@ -79,8 +84,6 @@ def read_tables(processed_dir: str | Path, names=None) -> dict[str, pd.DataFrame
             continue
         if path.suffix == ".csv":
             out[name] = pd.read_csv(path)
-        elif name == "events":
-            out[name] = pd.read_parquet(path, columns=["user", "created_at", "group_id"])
         else:
             out[name] = pd.read_parquet(path)
         logger.info("report: read %s (%d rows)", path, len(out[name]))
@@ -107,8 +110,9 @@ def normalise_benchmark(frame: pd.DataFrame, file="benchmark.parquet") -> pd.Dat
     >>> f = pd.DataFrame({"organisation": ["A"], "function_group": ["all"], "variable": ["x"],
     ...                   "n": [10], "mean": [3.0], "benchmark_mean": [2.5],
     ...                   "suppressed": [False], "band": ["clearly above"]})
-    >>> normalise_benchmark(f)[["value", "benchmark", "band"]].iloc[0].tolist()
-    [3.0, 2.5, 'above']
+    >>> row = normalise_benchmark(f).iloc[0]
+    >>> float(row["value"]), float(row["benchmark"]), row["band"]
+    (3.0, 2.5, 'above')
     """
     renamed = {}
     for canonical, spellings in BENCHMARK_COLUMNS.items():
@@ -145,13 +149,7 @@ def normalise_benchmark(frame: pd.DataFrame, file="benchmark.parquet") -> pd.Dat
 
 def variable_order(variables) -> list[str]:
     """Usage and profile variables in the order of ``analysis.measures`` (unknown ones last)."""
-    try:
-        from analysis import measures
-
-        known = measures.ids()
-    except Exception:  # the measures module is optional for the reports
-        known = []
-    rank = {v: i for i, v in enumerate(known)}
+    rank = {v: i for i, v in enumerate(measures.ids())}
     return sorted(variables, key=lambda v: (rank.get(v, len(rank)), v))
 
 
@@ -172,12 +170,34 @@ def variable_kind(variable: str, constructs) -> str:
 
 def measure_kind(variable: str) -> str:
     """The kind of a usage measure ('share', 'rate' or 'count') from ``analysis.measures``."""
-    try:
-        from analysis import measures
-
+    if variable in measures.MEASURES:
         return measures.get(variable).kind
-    except Exception:  # an id the measures module does not know: guess from its name
-        return "rate" if variable.endswith("_per_month") else "share"
+    return "rate" if variable.endswith("_per_month") else "share"
+
+
+def measure_label(variable: str, language: str) -> str | None:
+    """The label of a usage measure as ``analysis.measures`` defines it, first letter capital;
+    None for an id that is no measure.
+
+    Examples
+    --------
+    >>> measure_label("likes_per_month", "en"), measure_label("culture", "en")
+    ('Likes given per month', None)
+    """
+    if variable not in measures.MEASURES:
+        return None
+    label = measures.get(variable).label(language)
+    return label[:1].upper() + label[1:]
+
+
+def measure_definitions(variables, language: str) -> pd.DataFrame:
+    """The label and one-sentence definition of each usage measure among ``variables``, in the
+    order of ``analysis.measures`` (ids that are no measure are left out)."""
+    known = measures.table(language).set_index("id")
+    shown = [v for v in variable_order(set(variables)) if v in known.index]
+    return pd.DataFrame({"variable": shown,
+                         "label": [measure_label(v, language) for v in shown],
+                         "definition": known.loc[shown, "definition"].tolist()})
 
 
 def for_organisation(bench: pd.DataFrame, organisation: str, kind: str | None = None,
@@ -235,93 +255,193 @@ def response_counts(respondents, kept, exclusions, organisation: str | None,
     }
 
 
-def employees(users: pd.DataFrame) -> pd.DataFrame:
-    """The employee accounts: citizens, partners, guests, service and test accounts left out."""
-    return users[users["user_type"] == "employee"]
+def group_summary(group_measures: pd.DataFrame) -> pd.DataFrame:
+    """Open against closed groups per organisation, from the usage stage's group table.
 
-
-def group_summary(groups, events, memberships, users, window_start, window_end,
-                  active_share: float, organisation: str | None = None) -> pd.DataFrame:
-    """Open against closed groups: number, median employee members, posts per member, active share.
-
-    One row per organisation (unless ``organisation`` is given) and visibility. Deleted groups
-    are left out; only employees count as members; a group is active when at least
-    ``active_share`` of its employee members posted in it inside the window.
+    One row per organisation and visibility: ``groups`` (groups that are not deleted),
+    ``members`` (median employee members), ``posts_per_member`` (mean over groups with
+    members) and ``active_share`` (share of active groups among those with an answer).
 
     Notes
     -----
-    posts per member = posts in the group's window / employee members, averaged over groups.
+    The usage stage (``analysis.usage.group_measures``) decides what a member, a post and an
+    active group are; this only summarises its ``group_measures.parquet``.
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"organisation": ["A", "A", "A"], "visibility": ["open"] * 3,
+    ...     "members_employees": [4, 10, 6], "posts_per_member": [1.0, 2.0, None],
+    ...     "group_active": pd.array([True, False, pd.NA], dtype="boolean")})
+    >>> group_summary(g)[["groups", "members", "posts_per_member", "active_share"]
+    ...     ].astype(float).iloc[0].tolist()
+    [3.0, 6.0, 1.5, 0.5]
     """
-    groups = groups[~groups["deleted"].fillna(False).astype(bool)]
-    if organisation is not None:
-        groups = groups[groups["organisation"] == organisation]
-    staff = set(employees(users)["user"])
-    members = memberships[memberships["user"].isin(staff)]
-    members = members[members["group_id"].isin(groups["group_id"])]
-    start = pd.Timestamp(window_start)
-    end = pd.Timestamp(window_end) + pd.Timedelta(days=1)
-    posts = events[events["group_id"].notna() & events["user"].isin(staff)]
-    posts = posts[(posts["created_at"] >= start) & (posts["created_at"] < end)]
-    posts = posts[posts["group_id"].isin(groups["group_id"])]
-    # only posts by members count towards 'active'; every post counts towards posts per member
-    posters = posts.merge(members, on=["group_id", "user"]).groupby("group_id")["user"].nunique()
-    per_group = groups[["group_id", "organisation", "visibility"]].set_index("group_id")
-    per_group["members"] = members.groupby("group_id")["user"].nunique()
-    per_group["members"] = per_group["members"].fillna(0)
-    per_group["posts"] = posts.groupby("group_id").size()
-    per_group["posts"] = per_group["posts"].fillna(0)
-    per_group["posters"] = posters
-    per_group["posters"] = per_group["posters"].fillna(0)
-    per_group["posts_per_member"] = per_group["posts"] / per_group["members"].where(
-        per_group["members"] > 0)
-    per_group["active"] = (per_group["posters"] >= active_share * per_group["members"]) & (
-        per_group["members"] > 0)
-    out = per_group.groupby(["organisation", "visibility"]).agg(
+    frame = group_measures.assign(
+        members=pd.to_numeric(group_measures["members_employees"], errors="coerce")
+        .astype(float),
+        posts_per_member=pd.to_numeric(group_measures["posts_per_member"], errors="coerce")
+        .astype(float),
+        active=group_measures["group_active"].astype("Float64").astype(float))
+    return frame.groupby(["organisation", "visibility"], sort=True).agg(
         groups=("members", "size"), members=("members", "median"),
         posts_per_member=("posts_per_member", "mean"), active_share=("active", "mean"),
     ).reset_index()
+
+
+def group_benchmark(summary: pd.DataFrame, organisation: str) -> pd.DataFrame:
+    """The other organisations' group figures per visibility, each organisation counting once.
+
+    Returns one row per visibility with the means of ``groups``, ``members``,
+    ``posts_per_member`` and ``active_share`` over the other organisations, and
+    ``n_organisations``.
+    """
+    others = summary[summary["organisation"] != organisation]
+    columns = ["groups", "members", "posts_per_member", "active_share"]
+    out = others.groupby("visibility", sort=True)[columns].mean()
+    out["n_organisations"] = others.groupby("visibility", sort=True).size()
+    return out.reset_index()
+
+
+GAP_COLUMNS = ["variable", "scope", "n_managers", "managers", "n_staff", "staff", "gap",
+               "ci_low", "ci_high", "p_adj", "suppressed", "n_organisations"]
+
+
+def _gap_rows(gap: pd.DataFrame) -> pd.DataFrame:
+    """The benchmark stage's gap columns under the names the report uses."""
+    out = gap.rename(columns={"mean_managers": "managers", "mean_staff": "staff"})
+    out["suppressed"] = out["suppressed"].fillna(True).astype(bool)
+    for column in ("n_managers", "n_staff", "managers", "staff", "gap", "ci_low", "ci_high",
+                   "p_adj"):
+        out[column] = pd.to_numeric(out[column], errors="coerce").astype(float)
     return out
 
 
-def perception_gap(scores: pd.DataFrame, culture: list[str], organisation: str | None,
-                   min_size: int) -> pd.DataFrame:
-    """Managers minus staff on each culture construct, for one organisation and for the others.
+def organisation_gap(gap: pd.DataFrame, organisation: str, variables: list[str],
+                     min_organisations: int = 1) -> pd.DataFrame:
+    """The managers-staff gap of one organisation beside the benchmark that leaves it out.
 
-    Returns one row per construct and scope ('organisation' or 'benchmark') with ``managers``,
-    ``staff``, ``n_managers``, ``n_staff``, ``gap`` and ``suppressed`` (fewer than ``min_size``
-    managers or staff with a score). With ``organisation=None`` the scope is each organisation
-    code (the pilot study). Staff are all known function groups except managers. The benchmark
-    gap is the mean of the other organisations' gaps, each organisation counting once.
+    ``gap`` is ``perception_gap.parquet`` (``analysis.benchmark.perception_gap``). Its own
+    ``benchmark`` rows pool everyone, this organisation included, so they are not used here:
+    the benchmark gap is the mean of the *other* organisations' gaps, each counting once, over
+    their rows that are not suppressed. With fewer than ``min_organisations`` such gaps the
+    benchmark row has no values (and ``n_organisations`` says how many there were).
+
+    Returns one row per variable (in the order of ``variables``) and scope
+    (``organisation``, then ``benchmark``), columns :data:`GAP_COLUMNS`.
 
     Notes
     -----
-    gap = mean(managers) − mean(staff); benchmark gap = mean over organisations o ≠ this of gap_o.
+    benchmark gap = (1/K) sum over organisations o != this, not suppressed, of gap_o; the same
+    for the managers' and the staff means.
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"organisation": ["A", "B", "C", "benchmark"],
+    ...     "variable": "culture", "n_managers": [6, 7, 2, 15], "mean_managers": [4.0, 4.0,
+    ...     None, 4.1], "n_staff": [20, 30, 9, 59], "mean_staff": [3.0, 3.5, None, 3.4],
+    ...     "gap": [1.0, 0.5, None, 0.7], "ci_low": 0.1, "ci_high": 0.9, "p_adj": 0.01,
+    ...     "suppressed": [False, False, True, False]})
+    >>> organisation_gap(g, "A", ["culture"])[["scope", "gap", "n_organisations"]
+    ...     ].values.tolist()
+    [['organisation', 1.0, 1], ['benchmark', 0.5, 1]]
     """
-    known = scores[scores["function_group"] != "unknown"]
-    rows = []
-    for code, part in known.groupby("organisation"):
-        is_manager = part["function_group"] == "manager"
-        for construct in culture:
-            m = part.loc[is_manager, construct].dropna()
-            s = part.loc[~is_manager, construct].dropna()
-            rows.append({"organisation": code, "construct": construct, "managers": m.mean(),
-                         "staff": s.mean(), "n_managers": len(m), "n_staff": len(s)})
-    per_org = pd.DataFrame(rows, columns=["organisation", "construct", "managers", "staff",
-                                          "n_managers", "n_staff"])
-    per_org["gap"] = per_org["managers"] - per_org["staff"]
-    per_org["suppressed"] = (per_org["n_managers"] < min_size) | (per_org["n_staff"] < min_size)
-    if organisation is None:
-        return per_org.rename(columns={"organisation": "scope"})
-    here = per_org[per_org["organisation"] == organisation].assign(scope="organisation")
-    others = per_org[(per_org["organisation"] != organisation) & ~per_org["suppressed"]]
-    bench = others.groupby("construct").agg(
+    rows = _gap_rows(gap[gap["variable"].isin(variables)])
+    here = rows[rows["organisation"] == organisation].assign(scope="organisation",
+                                                             n_organisations=1)
+    others = rows[~rows["organisation"].isin([organisation, "benchmark"]) & ~rows["suppressed"]]
+    bench = others.groupby("variable").agg(
         managers=("managers", "mean"), staff=("staff", "mean"), gap=("gap", "mean"),
         n_managers=("n_managers", "sum"), n_staff=("n_staff", "sum"),
-        n_organisations=("gap", "size")).reset_index().assign(scope="benchmark")
-    bench["suppressed"] = False
-    out = pd.concat([here.drop(columns="organisation"), bench], ignore_index=True)
-    out["construct"] = pd.Categorical(out["construct"], culture)
-    return out.sort_values(["construct", "scope"], ascending=[True, False]).reset_index(drop=True)
+        n_organisations=("gap", "size"))
+    bench = bench.reindex([v for v in variables if v in set(rows["variable"])])
+    bench["n_organisations"] = bench["n_organisations"].fillna(0).astype(int)
+    too_few = bench["n_organisations"] < min_organisations
+    bench.loc[too_few, ["managers", "staff", "gap"]] = np.nan
+    bench = bench.reset_index().assign(scope="benchmark", suppressed=False, ci_low=np.nan,
+                                       ci_high=np.nan, p_adj=np.nan)
+    out = pd.concat([here, bench], ignore_index=True)[GAP_COLUMNS]
+    order = {v: i for i, v in enumerate(variables)}
+    out["_v"] = out["variable"].map(order)
+    out["_s"] = out["scope"].map({"organisation": 0, "benchmark": 1})
+    return out.sort_values(["_v", "_s"]).drop(columns=["_v", "_s"]).reset_index(drop=True)
+
+
+def pilot_gap(gap: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
+    """The managers-staff gap per organisation and for everyone pooled (scope ``benchmark``).
+
+    Returns :data:`GAP_COLUMNS` with ``scope`` the organisation code (or ``benchmark``), rows
+    ordered by variable, then scope with the pooled row last.
+    """
+    rows = _gap_rows(gap[gap["variable"].isin(variables)]).rename(
+        columns={"organisation": "scope"}).assign(n_organisations=np.nan)
+    order = {v: i for i, v in enumerate(variables)}
+    rows["_v"] = rows["variable"].map(order)
+    rows["_s"] = rows["scope"].eq("benchmark")
+    rows = rows.sort_values(["_v", "_s", "scope"]).drop(columns=["_v", "_s"])
+    return rows[GAP_COLUMNS].reset_index(drop=True)
+
+
+def questions_answer(questions: pd.DataFrame, method: str) -> pd.DataFrame:
+    """The study's question (culture invites questions -> more questions asked?) per level.
+
+    ``questions`` is ``questions_culture.parquet``; the rows of ``method`` (``correlate.method``
+    in params.yaml) are kept, in the order organisation, organisation x function group,
+    individual. Falls back to every method when ``method`` has no rows.
+    """
+    rows = questions[questions["method"] == method]
+    if rows.empty:
+        rows = questions
+    order = {level: i for i, level in enumerate(LEVELS)}
+    return rows.assign(_o=rows["level"].map(order).fillna(len(order))).sort_values(
+        "_o", kind="stable").drop(columns="_o").reset_index(drop=True)
+
+
+
+def strongest_correlations(correlations: pd.DataFrame, method: str, per_level: int = 5
+                           ) -> pd.DataFrame:
+    """The strongest survey-usage correlations per level, largest |r| first.
+
+    ``correlations`` is ``correlations.parquet``; only ``method`` (``correlate.method``) is
+    used. A pair that mirrors another (the same survey variable and n, the same |r|, as
+    'contributor' and 'never posted' do) is shown once.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"level": "individual", "x": ["a", "a", "b"],
+    ...     "y": ["contributor", "never_posted", "likes"], "method": "spearman",
+    ...     "n": 50, "r": [0.5, -0.5, 0.2], "p_adj": 0.01})
+    >>> strongest_correlations(c, "spearman")["y"].tolist()
+    ['contributor', 'likes']
+    """
+    rows = correlations[(correlations["method"] == method) & correlations["r"].notna()].copy()
+    rows["abs_r"] = rows["r"].abs().round(9)
+    rows = rows.drop_duplicates(["level", "x", "n", "abs_r"])
+    rows["_o"] = rows["level"].map({level: i for i, level in enumerate(LEVELS)})
+    rows = rows.sort_values(["_o", "abs_r"], ascending=[True, False], kind="stable")
+    return rows.groupby("level", sort=False).head(per_level).drop(
+        columns=["_o", "abs_r"]).reset_index(drop=True)
+
+
+def pilot_profiles(bench: pd.DataFrame) -> pd.DataFrame:
+    """Profile completion per organisation and field, from the benchmark table's 'all' rows.
+
+    Returns ``organisation``, ``variable``, ``mean`` (share of employee accounts), ``count``
+    (n) and ``suppressed``, as the benchmark stage decided them.
+    """
+    rows = bench[(bench["function_group"] == "all")
+                 & bench["variable"].astype(str).str.startswith("profile_")]
+    return pd.DataFrame({"organisation": rows["organisation"], "variable": rows["variable"],
+                         "mean": rows["value"], "count": rows["n"],
+                         "suppressed": rows["suppressed"]}).reset_index(drop=True)
+
+
+def read_structure(path: str | Path) -> dict | None:
+    """``structure.json`` of the score stage (KMO, Bartlett, one-factor CFA per construct)."""
+    path = Path(path)
+    if not path.exists():
+        logger.info("report: %s not found, its part of the appendix says so", path)
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def indices(org_indices: pd.DataFrame) -> pd.DataFrame:

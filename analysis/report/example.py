@@ -5,13 +5,17 @@ rendering be tested without running it. The benchmark table here is computed sim
 out mean of organisation means, Hedges' g against the other organisations' units, a normal CI)
 and is no reference for the benchmark stage's statistics.
 
-One line is planted for the tests: in the first organisation the managers' ``culture`` score
+Lines are planted for the tests: in the first organisation the managers' ``culture`` score
 is suppressed and carries the impossible value :data:`LEAK_VALUE`, which must never appear in a
-report.
+report; the pooled ``benchmark`` row of the perception gap (which includes the organisation
+itself) carries :data:`POOLED_GAP`, which an organisation's report must not show; the first
+construct's overall alpha is below 0.60 and one item has a negative item-rest correlation, so
+the methods appendix has warnings to show.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +25,8 @@ from analysis.codebook import load
 from analysis.paths import DEMO
 
 LEAK_VALUE = 9.87
+POOLED_GAP = 7.77
+NEGATIVE_ITEM = "cul_ideas"
 GROUPS = ["internal", "external", "policy", "manager"]
 USAGE = ["active", "contributor", "reader_only", "microblogs_per_month", "questions"]
 PROFILE = ["profile_photo", "profile_phone", "profile_job_title"]
@@ -80,7 +86,7 @@ def tables(n_organisations: int = 7, respondents: int = 40, users: int = 60, see
     # respondents: the first organisation has only 3 managers (their cells are suppressed)
     resp = []
     for code in orgs["code"]:
-        groups = rng.choice(GROUPS, respondents, p=[0.35, 0.3, 0.25, 0.1])
+        groups = rng.choice(GROUPS, respondents, p=[0.3, 0.25, 0.25, 0.2])
         if code == orgs["code"].iloc[0]:
             groups = np.where(groups == "manager", "internal", groups)
             groups[:3] = "manager"
@@ -162,11 +168,112 @@ def tables(n_organisations: int = 7, respondents: int = 40, users: int = 60, see
                                  "alpha_ci_low": 0.75, "alpha_ci_high": 0.84, "omega": 0.81,
                                  "n_items": 4, "warnings": ""}
                                 for c in constructs for s in ["all", *orgs["code"]]])
-    icc = pd.DataFrame({"construct": constructs, "icc1": 0.05, "icc2": 0.6})
+    reliability.loc[0, ["alpha", "omega", "warnings"]] = [0.55, 0.57, "alpha 0.55 below 0.60"]
+    item_stats = pd.DataFrame([{"construct": item.construct, "item": item.id, "reverse":
+                                item.reverse, "n": 300, "mean": 3.4, "sd": 0.8,
+                                "item_rest_r": -0.12 if item.id == NEGATIVE_ITEM else 0.5,
+                                "alpha_if_deleted": 0.75} for item in book.scale_items])
+    icc = pd.DataFrame({"construct": constructs, "n": 300, "icc1": 0.05, "icc2": 0.6,
+                        "warnings": ""})
+    culture = [c for c, spec in book.constructs.items() if spec.culture]
     return {"benchmark": benchmark, "respondents": submitted, "kept": kept,
             "exclusions": exclusions, "scores": scores, "reliability": reliability, "icc": icc,
-            "users": users_, "events": events, "groups": groups_, "memberships": memberships,
-            "org_indices": org_indices, "organisations": orgs}
+            "item_stats": item_stats,
+            "group_measures": _group_measures(groups_, memberships, events, users_),
+            "perception_gap": _perception_gap(scores, culture, min_size),
+            "questions": _questions(len(orgs)), "correlations": _correlations(len(orgs)),
+            "org_indices": org_indices, "organisations": orgs,
+            "structure": _structure(constructs)}
+
+
+def _group_measures(groups, memberships, events, users) -> pd.DataFrame:
+    """Group measures in the shape of ``analysis.usage.group_measures`` (simply counted)."""
+    staff = set(users.loc[users["user_type"] == "employee", "user"])
+    member = memberships.assign(employee=memberships["user"].isin(staff))
+    posts = events.groupby("group_id").size()
+    posters = events.merge(memberships, on=["group_id", "user"]).groupby("group_id")[
+        "user"].nunique()
+    out = groups[["group_id", "organisation", "visibility"]].copy()
+    out["open"] = (out["visibility"] == "open").astype("boolean")
+    out["members_employees"] = out["group_id"].map(
+        member[member["employee"]].groupby("group_id").size()).fillna(0).astype("Int64")
+    out["members_other"] = out["group_id"].map(
+        member[~member["employee"]].groupby("group_id").size()).fillna(0).astype("Int64")
+    n = (out["members_employees"] + out["members_other"]).astype("Float64")
+    n = n.where(n > 0)
+    out["group_posts"] = out["group_id"].map(posts).fillna(0).astype("Int64")
+    out["posts_per_member"] = out["group_posts"].astype("Float64") / n
+    out["contributing_members"] = out["group_id"].map(posters).fillna(0).astype("Float64") / n
+    out["group_active"] = (out["contributing_members"] >= 0.05).astype("boolean")
+    return out
+
+
+def _perception_gap(scores, culture, min_size) -> pd.DataFrame:
+    """Managers minus staff per organisation and pooled, shaped as ``perception_gap.parquet``;
+    the pooled row carries :data:`POOLED_GAP`."""
+    rows = []
+    pooled = scores.assign(organisation="benchmark")
+    for code, part in pd.concat([scores, pooled]).groupby("organisation", sort=True):
+        manager = part["function_group"] == "manager"
+        for variable in culture:
+            m, s = part.loc[manager, variable], part.loc[~manager, variable]
+            hide = len(m) < min_size or len(s) < min_size
+            gap = POOLED_GAP if code == "benchmark" else m.mean() - s.mean()
+            rows.append({"organisation": code, "variable": variable,
+                         "n_managers": pd.NA if hide else len(m),
+                         "mean_managers": np.nan if hide else m.mean(),
+                         "n_staff": pd.NA if hide else len(s),
+                         "mean_staff": np.nan if hide else s.mean(),
+                         "gap": np.nan if hide else gap, "se": 0.1, "t": 1.0, "df": 20.0,
+                         "p": 0.3, "ci_low": np.nan if hide else gap - 0.2,
+                         "ci_high": np.nan if hide else gap + 0.2, "hedges_g": 0.3,
+                         "p_adj": 0.3, "suppressed": hide,
+                         "suppression_reason": "group_size" if hide else None})
+    out = pd.DataFrame(rows)
+    for column in ("n_managers", "n_staff"):
+        out[column] = out[column].astype("Int64")
+    out["suppression_reason"] = out["suppression_reason"].astype("string")
+    return out
+
+
+def _questions(n_organisations: int) -> pd.DataFrame:
+    """The study question's answer per level, shaped as ``questions_culture.parquet``."""
+    rows = []
+    for level, n, r, low, high, answer in [
+            ("organisation", n_organisations, 0.61, -0.3, 0.94, "no clear link"),
+            ("organisation_group", 4 * n_organisations, 0.42, 0.05, 0.69, "more questions"),
+            ("individual", 180, 0.31, 0.17, 0.44, "more questions")]:
+        for method in ("spearman", "pearson"):
+            rows.append({"level": level, "x": "cul_questions", "y": "questions",
+                         "method": method, "n": n, "r": r, "ci_low": low, "ci_high": high,
+                         "p": 0.01, "p_greater": 0.005, "small_n": level == "organisation",
+                         "answer": answer})
+    return pd.DataFrame(rows)
+
+
+def _correlations(n_organisations: int) -> pd.DataFrame:
+    """A few survey-usage correlations per level, shaped as ``correlations.parquet``."""
+    rows = []
+    for level, n in (("organisation", n_organisations), ("organisation_group",
+                                                         4 * n_organisations),
+                     ("individual", 180)):
+        for i, (x, y) in enumerate([("culture", "contributor"), ("culture", "never_posted"),
+                                    ("psych_safety", "questions"),
+                                    ("intranet_attitude", "likes_per_month")]):
+            r = [0.62, -0.62, 0.44, 0.2][i]
+            rows.append({"level": level, "x": x, "y": y, "method": "spearman", "n": n, "r": r,
+                         "ci_low": r - 0.3, "ci_high": min(r + 0.3, 1.0), "p": 0.01,
+                         "p_adj": 0.02 if i < 3 else 0.4, "small_n": level == "organisation"})
+    return pd.DataFrame(rows)
+
+
+def _structure(constructs) -> dict:
+    """``structure.json`` in the score stage's shape (figures made up, not fitted)."""
+    cfa = {c: {"n": 300, "n_items": 4, "dof": 2.0, "chi2": 1.2, "p": 0.55, "cfi": 1.0,
+               "tli": 1.0, "rmsea": 0.0, "srmr": 0.01, "loadings": {}, "note": ""}
+           for c in constructs}
+    return {"n": 300, "kmo": 0.88, "kmo_items": {}, "bartlett": {"chi2": 4000.0, "dof": 500.0,
+                                                                 "p": 0.0}, "cfa": cfa}
 
 
 def write(processed_dir: str | Path, **kwargs) -> dict:
@@ -179,6 +286,8 @@ def write(processed_dir: str | Path, **kwargs) -> dict:
     processed_dir = Path(processed_dir)
     processed_dir.mkdir(parents=True, exist_ok=True)
     frames = tables(**kwargs)
+    (processed_dir / "structure.json").write_text(json.dumps(frames["structure"]),
+                                                  encoding="utf-8")
     for name, file in TABLE_FILES.items():
         path = processed_dir / file
         if file.endswith(".csv"):

@@ -250,44 +250,63 @@ def diff_heatmap(rows: pd.DataFrame, text: Text, labels: dict, caption: str,
 
 def gap_bars(gap: pd.DataFrame, text: Text, labels: dict, organisation: str,
              caption: str) -> ReportFigure:
-    """Horizontal bars of the managers-minus-staff gap per culture construct, here and benchmark.
+    """Horizontal bars of the managers-minus-staff gap per culture theme or statement, here (with
+    its 95% CI) and in the benchmark.
 
-    ``gap`` is the output of ``data.perception_gap`` for one organisation.
+    ``gap`` is the output of ``data.organisation_gap``: ``variable``, ``scope``
+    ('organisation' or 'benchmark'), ``gap``, ``ci_low``, ``ci_high``, ``suppressed``. A
+    suppressed gap shows the suppression mark, a benchmark without values the no-benchmark mark.
     """
-    constructs = list(dict.fromkeys(gap["construct"].astype(str)))
+    variables = list(dict.fromkeys(gap["variable"].astype(str)))
     with matplotlib.rc_context(FONT):
-        fig = Figure(figsize=(6.5, 1.1 + 0.55 * len(constructs)), layout="constrained")
+        fig = Figure(figsize=(6.5, 1.1 + 0.55 * len(variables)), layout="constrained")
         ax = fig.subplots()
-        ys = np.arange(len(constructs))
+        ys = np.arange(len(variables))
         for offset, scope, colour, name in [
                 (-0.18, "organisation", PALETTE["organisation"],
                  text("figures.organisation", organisation=organisation)),
                 (0.18, "benchmark", PALETTE["range"], text("figures.benchmark"))]:
-            part = gap[gap["scope"] == scope].set_index(gap["construct"].astype(str)[
+            part = gap[gap["scope"] == scope].set_index(gap["variable"].astype(str)[
                 gap["scope"] == scope])
-            for y, c in zip(ys, constructs, strict=True):
-                if c not in part.index:
+            for y, v in zip(ys, variables, strict=True):
+                if v not in part.index:
                     continue
-                r = part.loc[c]
+                r = part.loc[v]
                 if r["suppressed"] or pd.isna(r["gap"]):
-                    ax.text(0, y + offset, " " + text("marks.suppressed"), va="center",
-                            fontsize=8)
+                    mark = "marks.suppressed" if r["suppressed"] else "marks.no_benchmark"
+                    ax.text(0, y + offset, " " + text(mark), va="center", fontsize=8)
                     continue
-                ax.barh(y + offset, r["gap"], height=0.34, color=colour,
-                        label=name if y == 0 or c == constructs[0] else None)
+                error = None
+                if pd.notna(r.get("ci_low")) and pd.notna(r.get("ci_high")):
+                    error = [[r["gap"] - r["ci_low"]], [r["ci_high"] - r["gap"]]]
+                ax.barh(y + offset, r["gap"], height=0.34, color=colour, xerr=error,
+                        error_kw={"ecolor": "#333333", "elinewidth": 0.9, "capsize": 2},
+                        label=name)
         ax.axvline(0, color="#333333", lw=0.8)
-        ax.set_yticks(ys, [labels.get(c, c) for c in constructs])
-        ax.set_ylim(len(constructs) - 0.5, -0.5)
+        ax.set_yticks(ys, [_wrap(labels.get(v, v), 38) for v in variables])
+        ax.set_ylim(len(variables) - 0.5, -0.5)
         ax.set_xlabel(text("figures.gap_axis"))
+        ax.grid(axis="x", color="#E5E5E5")
+        ax.set_axisbelow(True)
         handles, names = ax.get_legend_handles_labels()
         by_name = dict(zip(names, handles, strict=True))
+        if "ci_low" in gap and gap["ci_low"].notna().any():
+            by_name[text("figures.ci95")] = matplotlib.lines.Line2D([], [], color="#333333",
+                                                                    lw=0.9, marker="|")
         fig.legend(by_name.values(), by_name.keys(), frameon=False, loc="outside lower center",
-                   ncols=2)
+                   ncols=len(by_name))
     here = gap[(gap["scope"] == "organisation") & ~gap["suppressed"].astype(bool)]
-    names = here["construct"].astype(str).map(lambda c: labels.get(c, c))
-    alt = text("figures.alt_gap", n=len(constructs), organisation=organisation,
+    names = here["variable"].astype(str).map(lambda c: labels.get(c, c))
+    alt = text("figures.alt_gap", n=len(variables), organisation=organisation,
                summary=_summary(text, names, here["gap"], lambda v: text.signed(v, 2)))
     return _finish(fig, caption, alt)
+
+
+def _wrap(label: str, width: int) -> str:
+    """Break a long axis label over lines of at most ``width`` characters."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(str(label), width)) or str(label)
 
 
 def index_scatter(points: pd.DataFrame, text: Text, caption: str, highlight: str | None = None,

@@ -227,12 +227,37 @@ def _number_captions(body: str, language: str) -> str:
     return re.sub(r'(<table class="report-table"><caption>)', table, body)
 
 
+def _flatten(body: str) -> str:
+    """Drop nbconvert's wrapper ``<div>``s so headings, paragraphs, figures and tables are
+    siblings: print rules such as 'no page break after a heading' act between siblings only.
+
+    The report's own blocks hold no ``<div>`` (figures, tables, paragraphs, lists, headings).
+    """
+    return re.sub(r"</?div\b[^>]*>", "", body, flags=re.I)
+
+
+_KEEP = re.compile(
+    r"((?:<h[2-4]\b[^>]*>.*?</h[2-4]>\s*)+)"          # one or more headings in a row
+    r"((?:<p\b[^>]*>.*?</p>\s*)*)"                     # the intro paragraphs
+    r"(<figure\b(?![^>]*\blong\b).*?</figure>|<ul>.*?</ul>|<dl\b.*?</dl>)?", re.S)
+
+
+def _keep_headings_with_content(body: str) -> str:
+    """Wrap every run of headings with its intro paragraphs and the first figure, table or list
+    after them in one ``<div class="keep">`` that print does not break inside, so a heading is
+    never the last thing on a page. (WeasyPrint does not always honour ``break-after: avoid``
+    before a figure that moves to the next page.) A long table (``<figure class="table
+    long">``) stays out: it may run over pages, and its caption keeps to its first rows."""
+    return _KEEP.sub(lambda m: f'<div class="keep">{m.group(0)}</div>', body)
+
+
 def page(body: str, language: str, title: str, toc_title: str) -> str:
     """Wrap a body fragment into a self-contained, accessible HTML page with a contents list."""
     body = _number_captions(_strip_external(body), language)
     # drop stderr/stream outputs (warnings, logs) from the reader's view
     body = re.sub(r'<div class="output_subarea output_stream output_stderr[^"]*">.*?</div>', "",
                   body, flags=re.S)
+    body = _keep_headings_with_content(_flatten(body))
     body, headings = _number_headings(body)
     nav = _toc(headings, toc_title)
     anchor = re.search(r'<p class="generated">.*?</p>', body, flags=re.S) or re.search(

@@ -45,6 +45,7 @@ class Context:
     data_hash: str = "unknown"
     figure_count: list = field(default_factory=lambda: [0])
     culture_items: dict = field(default_factory=dict)  # item id -> (reverse, min, max)
+    structure: dict | None = None     # structure.json: KMO, Bartlett, CFA per construct
 
     @property
     def min_size(self) -> int:
@@ -74,7 +75,12 @@ class Context:
 def context(processed_dir: str | Path, organisation: str | None, params: dict,
             language: str = "nl", commit: str = "unknown", data_hash: str = "unknown"
             ) -> Context:
-    """Read the processed tables and the codebook, and collect what the sections need."""
+    """Read the processed tables and the codebook, and collect what the sections need.
+
+    Labels: survey constructs and items from the codebook, usage measures from
+    ``analysis.measures`` (the definitions the methods appendix quotes), anything else from
+    the text catalogue.
+    """
     text = load_text(language)
     tables_ = data.read_tables(processed_dir)
     book = codebook_mod.load(raw_path(params, "codebook"))
@@ -84,49 +90,45 @@ def context(processed_dir: str | Path, organisation: str | None, params: dict,
     kinds = {c: "score" for c in constructs}
     variables = set()
     if "benchmark" in tables_:
-        variables = set(tables_["benchmark"]["variable"])
+        variables |= set(tables_["benchmark"]["variable"])
+    if "correlations" in tables_:
+        variables |= set(tables_["correlations"]["y"])
     for variable in sorted(variables - set(constructs)):
-        labels[variable] = text.variable(variable)
+        labels[variable] = data.measure_label(variable, language) or text.variable(variable)
         kinds[variable] = data.measure_kind(variable)
     culture = [c for c, spec in book.constructs.items() if spec.culture]
     culture_items = {}
     for construct in culture:
         for item in book.items_of(construct):
             culture_items[item.id] = (item.reverse, item.min, item.max)
-            labels[item.id] = item.text.get(language) or next(iter(item.text.values()))
-    return Context(text, params, tables_, organisation, organisations, labels, kinds,
-                   constructs, culture, commit, data_hash, culture_items=culture_items)
+    for item in book.items.values():
+        labels.setdefault(item.id, item.text.get(language) or next(iter(item.text.values())))
+    ctx = Context(text, params, tables_, organisation, organisations, labels, kinds,
+                  constructs, culture, commit, data_hash, culture_items=culture_items)
+    ctx.structure = data.read_structure(Path(processed_dir) / "structure.json")
+    return ctx
 
 
 def culture_gap(ctx: Context, organisation: str | None) -> pd.DataFrame | None:
-    """The managers-staff gap on the culture constructs and, where answers are at hand, on each
-    culture item (reverse-keyed items turned round, so higher is always more positive)."""
-    scores = ctx.tables.get("scores")
-    if scores is None or not ctx.culture:
+    """The managers-staff gap on the culture constructs and each culture item, as the benchmark
+    stage computed it (``perception_gap.parquet``).
+
+    For an organisation: its rows beside the benchmark of the *other* organisations
+    (:func:`data.organisation_gap`); for the pilot study (``organisation=None``): every
+    organisation and everyone pooled (:func:`data.pilot_gap`).
+    """
+    gap = ctx.tables.get("perception_gap")
+    if gap is None or not ctx.culture:
         return None
-    frames = [data.perception_gap(scores, ctx.culture, organisation, ctx.min_size)]
-    kept = ctx.tables.get("kept")
-    items = [i for i in ctx.culture_items if kept is not None and i in kept.columns]
-    if items:
-        answers = kept[["organisation", "function_group"]].copy()
-        for item in items:
-            reverse, low, high = ctx.culture_items[item]
-            values = kept[item].astype("float")
-            answers[item] = (low + high - values) if reverse else values
-        frames.append(data.perception_gap(answers, items, organisation, ctx.min_size))
-    gap = pd.concat(frames, ignore_index=True)
-    gap["construct"] = gap["construct"].astype(str)
-    return gap
+    variables = [*ctx.culture, *ctx.culture_items]
+    if organisation is None:
+        return data.pilot_gap(gap, variables)
+    return data.organisation_gap(gap, organisation, variables, ctx.min_organisations)
 
 
 def raw_path(params: dict, key: str) -> Path:
-    """Where an input named under ``ingest`` lives: inside ``ingest.raw_dir`` when relative.
-
-    ``base.organisations_file`` (an older spelling) is honoured for the organisations file.
-    """
+    """Where an input named under ``ingest`` lives: inside ``ingest.raw_dir`` when relative."""
     ingest = params.get("ingest", {})
-    if key == "organisations" and "organisations" not in ingest:
-        return resolve(params["base"]["organisations_file"])
     name = Path(ingest[key])
     if name.is_absolute():
         return name
@@ -326,24 +328,24 @@ def groups(ctx: Context) -> list:
     share = ctx.params.get("usage", {}).get("active_group_share", 0.05)
     blocks = [heading(2, t("sections.groups.title")),
               para(t("sections.groups.intro", active_share=t.pct(share)))]
-    needed = ("groups", "events", "memberships", "users")
-    if any(n not in ctx.tables for n in needed):
+    measures_ = ctx.tables.get("group_measures")
+    if measures_ is None or measures_.empty:
         return blocks + [para(t("sections.groups.none"))]
-    window = ctx.params.get("usage", {})
-    summary_ = data.group_summary(*(ctx.tables[n] for n in needed), window.get("window_start"),
-                                  window.get("window_end"), share)
+    summary_ = data.group_summary(measures_)
     here = summary_[summary_["organisation"] == ctx.organisation]
     if here.empty:
         return blocks + [para(t("sections.groups.none"))]
-    others = summary_[summary_["organisation"] != ctx.organisation]
-    bench = others.groupby("visibility")[["groups", "members", "posts_per_member",
-                                          "active_share"]].mean().reset_index()
+    bench = data.group_benchmark(summary_, ctx.organisation)
+    bench = bench[bench["n_organisations"] >= ctx.min_organisations]
     rows = pd.concat([here, bench], ignore_index=True)
     first = [f"{t('visibility.' + v)}: {name}" for v, name in zip(
         rows["visibility"], [ctx.name] * len(here) + [t("figures.benchmark")] * len(bench),
         strict=True)]
     cells = _group_cells(rows, t, t("columns.visibility"), first)
-    blocks.append(tables.frame_table(cells, _caption(ctx, "sections.groups.caption"),
+    notes = [t("sections.groups.benchmark_note")]
+    if len(bench) < rows["visibility"].nunique():
+        notes.append(t("marks.no_benchmark_note", min_organisations=ctx.min_organisations))
+    blocks.append(tables.frame_table(cells, _caption(ctx, "sections.groups.caption"), notes,
                                      numeric=list(cells.columns[1:])))
     return blocks
 
@@ -366,54 +368,174 @@ def survey(ctx: Context) -> list:
         return blocks + [para(t("sections.survey.gap_none"))]
     caption = _caption(ctx, "sections.survey.gap_caption")
     blocks.append(figures.gap_bars(gap, t, ctx.labels, ctx.name, caption))
-    blocks.append(_gap_table(gap, ctx, caption, {"organisation": ctx.name,
-                                                 "benchmark": t("figures.benchmark")}))
+    blocks.append(_gap_table(gap, ctx, t("sections.survey.gap_table_caption"),
+                             {"organisation": ctx.name, "benchmark": t("figures.benchmark")}))
     return blocks
 
 
 def _gap_table(gap: pd.DataFrame, ctx: Context, caption: str, scopes: dict):
+    """Managers, staff, the gap and its 95% CI per culture theme or statement and scope.
+
+    A benchmark row made from other organisations' gaps has no CI (it is a mean of gaps); one
+    resting on fewer than ``min_organisations`` gaps carries the no-benchmark mark.
+    """
     t = ctx.text
-    mark = t("marks.suppressed")
+    mark, no_bench, na = t("marks.suppressed"), t("marks.no_benchmark"), \
+        t("marks.not_applicable")
+    is_bench = gap["scope"].eq("benchmark") & gap["n_organisations"].notna()
+    no_values = is_bench & gap["gap"].isna()
+
+    def value(v, suppressed, missing, fmt):
+        return mark if suppressed else no_bench if missing else fmt(v)
+
+    rows = list(zip(gap["suppressed"], no_values, strict=True))
     cells = pd.DataFrame({
-        t("columns.construct"): [ctx.labels.get(str(c), c) for c in gap["construct"]],
+        t("columns.theme_or_statement"): [ctx.labels.get(str(c), c) for c in gap["variable"]],
         t("columns.organisation"): [scopes.get(s, s) for s in gap["scope"]],
         t("columns.n") + " " + t("columns.managers").lower(): [
-            tables.format_n(n, ctx.min_size, t) for n in gap["n_managers"]],
+            tables.format_n(n, ctx.min_size, t, s) for n, s in
+            zip(gap["n_managers"], gap["suppressed"], strict=True)],
         t("columns.n") + " " + t("columns.staff").lower(): [
-            tables.format_n(n, ctx.min_size, t) for n in gap["n_staff"]],
-        t("columns.managers"): [mark if s else t.num(v) for v, s in
-                                zip(gap["managers"], gap["suppressed"], strict=True)],
-        t("columns.staff"): [mark if s else t.num(v) for v, s in
-                             zip(gap["staff"], gap["suppressed"], strict=True)],
-        t("columns.gap"): [mark if s else t.signed(v) for v, s in
-                           zip(gap["gap"], gap["suppressed"], strict=True)],
+            tables.format_n(n, ctx.min_size, t, s) for n, s in
+            zip(gap["n_staff"], gap["suppressed"], strict=True)],
+        t("columns.managers"): [value(v, s, m, t.num) for v, (s, m) in
+                                zip(gap["managers"], rows, strict=True)],
+        t("columns.staff"): [value(v, s, m, t.num) for v, (s, m) in
+                             zip(gap["staff"], rows, strict=True)],
+        t("columns.gap"): [value(v, s, m, t.signed) for v, (s, m) in
+                           zip(gap["gap"], rows, strict=True)],
+        t("columns.ci_gap"): [
+            mark if s else na if b else f"{t.signed(lo)} – {t.signed(hi)}"
+            if pd.notna(lo) else t("marks.not_available")
+            for lo, hi, s, b in zip(gap["ci_low"], gap["ci_high"], gap["suppressed"], is_bench,
+                                    strict=True)],
     })
-    notes = [t("marks.suppressed_note", min_size=ctx.min_size)] if gap["suppressed"].any() else []
+    notes = []
+    if is_bench.any():
+        notes.append(t("sections.survey.gap_benchmark_note"))
+    if gap["suppressed"].any():
+        notes.append(t("marks.suppressed_note", min_size=ctx.min_size))
+    if no_values.any():
+        notes.append(t("marks.no_benchmark_note", min_organisations=ctx.min_organisations))
     return tables.frame_table(cells, caption, notes, list(cells.columns[2:]))
 
 
 def soft_hard(ctx: Context) -> list:
-    """The organisations' survey index against their usage index; this one highlighted."""
+    """The organisations' survey index against their usage index (this one highlighted), the
+    study's question on culture and questions asked, and the strongest survey-usage links.
+
+    Correlations over all organisations name no organisation, so they belong in every report.
+    """
     t = ctx.text
     blocks = [heading(2, t("sections.soft_hard.title")),
               para(t("sections.soft_hard.intro", organisation=ctx.name))]
-    if "org_indices" not in ctx.tables:
-        return blocks + [para(t("sections.soft_hard.none"))]
-    points = data.indices(ctx.tables["org_indices"]).dropna()
-    if len(points) < 3:
-        return blocks + [para(t("sections.soft_hard.none"))]
-    caption = _caption(ctx, "sections.soft_hard.caption")
-    blocks.append(figures.index_scatter(points, t, caption, highlight=ctx.organisation,
-                                        highlight_label=ctx.name))
-    blocks.append(para(t("sections.soft_hard.correlation", n=len(points),
-                         rho=t.signed(_spearman(points), 2))))
-    return blocks
+    points = None
+    if "org_indices" in ctx.tables:
+        points = data.indices(ctx.tables["org_indices"]).dropna()
+    if points is None or len(points) < 3:
+        blocks.append(para(t("sections.soft_hard.none")))
+    else:
+        caption = _caption(ctx, "sections.soft_hard.caption")
+        blocks.append(figures.index_scatter(points, t, caption, highlight=ctx.organisation,
+                                            highlight_label=ctx.name))
+        blocks.append(para(_index_correlation(ctx, points)))
+    return blocks + questions(ctx) + correlations(ctx)
+
+
+def _index_correlation(ctx: Context, points: pd.DataFrame) -> str:
+    t = ctx.text
+    small_n = int(ctx.params.get("correlate", {}).get("small_n", 10))
+    key = "correlation_small" if len(points) < small_n else "correlation"
+    return t(f"sections.soft_hard.{key}", n=len(points), rho=t.signed(_spearman(points), 2))
 
 
 def _spearman(points: pd.DataFrame) -> float:
     """Spearman's rho of the two indices: Pearson's r of their (average) ranks."""
     ranks = points[["survey_index", "usage_index"]].rank()
     return float(np.corrcoef(ranks["survey_index"], ranks["usage_index"])[0, 1])
+
+
+def _level(t: Text, level: str) -> str:
+    levels = t.get("levels")
+    return levels.get(level, str(level).replace("_", " "))
+
+
+def _r(t: Text, method: str) -> str:
+    return t.get("correlation_symbols").get(method, "r")
+
+
+def questions(ctx: Context) -> list:
+    """The study's question in plain words: where the culture invites questions, are more
+    questions asked on the platform? One sentence per level, with r, its CI and n."""
+    t = ctx.text
+    prm = ctx.params.get("correlate", {})
+    method = prm.get("method", "spearman")
+    blocks = [heading(3, t("sections.questions.title"))]
+    rows = ctx.tables.get("questions")
+    if rows is None or rows.empty:
+        return blocks + [para(t("sections.questions.none"))]
+    rows = data.questions_answer(rows, method)
+    culture = prm.get("culture_variable", "cul_questions")
+    asked = prm.get("questions_variable", "questions")
+    blocks.append(para(t("sections.questions.intro", statement=ctx.labels.get(culture, culture),
+                         measure=ctx.labels.get(asked, asked).lower(),
+                         method=t.get("correlation_methods").get(method, method))))
+    small_n = int(prm.get("small_n", 10))
+    lines = []
+    for _, r in rows.iterrows():
+        answer = t.get("answers").get(r["answer"], r["answer"])
+        level = _level(t, r["level"])
+        line = t("sections.questions.line", level=level[:1].upper() + level[1:],
+                 n=t.num(r["n"], 0),
+                 unit=t.get("level_units").get(r["level"], ""), answer=answer,
+                 symbol=_r(t, r["method"]), r=t.signed(r["r"]), ci_low=t.signed(r["ci_low"]),
+                 ci_high=t.signed(r["ci_high"]))
+        if r.get("small_n", False):
+            line += " " + t("sections.questions.small_n", small_n=small_n)
+        lines.append(line)
+    blocks.append(bullets(lines))
+    blocks.append(para(t("sections.questions.reading"), "table-note"))
+    return blocks
+
+
+def correlations(ctx: Context, per_level: int = 5) -> list:
+    """The strongest survey-usage correlations across all organisations, per level, with their
+    CIs, the FDR-adjusted p and the small-n caveat."""
+    t = ctx.text
+    prm = ctx.params.get("correlate", {})
+    method = prm.get("method", "spearman")
+    fdr = float(prm.get("fdr_alpha", 0.05))
+    blocks = [heading(3, t("sections.correlations.title"))]
+    rows = ctx.tables.get("correlations")
+    if rows is None or rows.empty:
+        return blocks + [para(t("sections.correlations.none"))]
+    strongest = data.strongest_correlations(rows, method, per_level)
+    blocks.append(para(t("sections.correlations.intro", per_level=per_level,
+                         method=t.get("correlation_methods").get(method, method))))
+    symbol = _r(t, method)
+    for level in [lv for lv in data.LEVELS if lv in set(strongest["level"])]:
+        part = strongest[strongest["level"] == level]
+        cells = pd.DataFrame({
+            t("columns.survey"): [ctx.labels.get(x, x) for x in part["x"]],
+            t("columns.usage"): [ctx.labels.get(y, y) for y in part["y"]],
+            t("columns.n"): [t.num(n, 0) for n in part["n"]],
+            symbol: [t.signed(r) for r in part["r"]],
+            t("columns.ci_r"): [f"{t.signed(lo)} – {t.signed(hi)}"
+                                for lo, hi in zip(part["ci_low"], part["ci_high"], strict=True)],
+            t("columns.p_adj"): [t.num(p, 3) if p >= 0.001 else "< " + t.num(0.001, 3)
+                                 for p in part["p_adj"]],
+            t("columns.clear"): [t("answers.yes") if p < fdr else t("answers.no")
+                                 for p in part["p_adj"]],
+        })
+        notes = [t("sections.correlations.note", fdr_alpha=t.num(fdr))]
+        if part["small_n"].any():
+            notes.append(t("sections.correlations.small_n",
+                           small_n=int(prm.get("small_n", 10))))
+        blocks.append(tables.frame_table(
+            cells, t("sections.correlations.caption", level=_level(t, level),
+                     unit=t.get("level_units").get(level, "")),
+            notes, numeric=list(cells.columns[2:])))
+    return blocks
 
 
 def methods(ctx: Context) -> list:
@@ -443,15 +565,25 @@ def methods(ctx: Context) -> list:
                 f"{t.num(lo)} – {t.num(hi)}" if n >= ctx.min_size else t("marks.suppressed")
                 for lo, hi, n in zip(rel["alpha_ci_low"], rel["alpha_ci_high"], rel["n"],
                                      strict=True)],
+            t("columns.omega"): [t.num(v) if n >= ctx.min_size else t("marks.suppressed")
+                                 for v, n in zip(rel.get("omega", pd.Series(np.nan,
+                                                 index=rel.index)), rel["n"], strict=True)],
         })
         blocks.append(tables.frame_table(
             cells, t("sections.methods.reliability_caption", organisation=ctx.name or ""),
             numeric=list(cells.columns[2:])))
+        blocks.append(para(t("sections.methods.reliability_reading",
+                             min_alpha=t.num(p.get("score", {}).get("min_alpha", 0.6)))))
+        blocks += reliability_warnings(ctx, rel)
 
     icc = ctx.tables.get("icc")
     if icc is not None and len(icc):
         blocks.append(heading(3, t("sections.methods.icc_title")))
         blocks.append(_icc_table(icc, ctx))
+        blocks.append(para(t("sections.methods.icc_reading")))
+
+    blocks += structure(ctx)
+    blocks += definitions(ctx)
 
     blocks.append(heading(3, t("sections.methods.cleaning_title")))
     counts = data.response_counts(None, None, ctx.tables.get("exclusions"), ctx.organisation)
@@ -489,6 +621,121 @@ def methods(ctx: Context) -> list:
                       data_hash=ctx.data_hash or unknown)),
                _params_block(ctx)]
     return blocks
+
+
+def reliability_warnings(ctx: Context, rel: pd.DataFrame) -> list:
+    """What a reader of the reliability figures should know: alpha below ``score.min_alpha``,
+    items that go against the rest of their theme (item-rest r < 0), ICC(1) below zero, and
+    any other caveat the score stage wrote in its ``warnings`` columns (quoted as written)."""
+    t = ctx.text
+    min_alpha = float(ctx.params.get("score", {}).get("min_alpha", 0.6))
+    scope_name = {"all": t("function_groups.all"), ctx.organisation: ctx.name}
+    lines = []
+    for _, r in rel.iterrows():
+        label = f"{ctx.labels.get(r['construct'], r['construct'])} " \
+                f"({scope_name.get(r.get('scope', 'all'), r.get('scope', 'all'))})"
+        if r["n"] < ctx.min_size:
+            continue
+        if pd.notna(r["alpha"]) and r["alpha"] < min_alpha:
+            lines.append(t("sections.methods.warning_alpha", theme=label, alpha=t.num(r["alpha"]),
+                           min_alpha=t.num(min_alpha)))
+        for caveat in _caveats(r.get("warnings"), ("alpha ", "negative item-rest")):
+            lines.append(t("sections.methods.warning_other", theme=label, caveat=caveat))
+    items = ctx.tables.get("item_stats")
+    if items is not None and "item_rest_r" in items:
+        for _, r in items[items["item_rest_r"] < 0].iterrows():
+            lines.append(t("sections.methods.warning_item", item=r["item"],
+                           statement=ctx.labels.get(r["item"], r["item"]),
+                           theme=ctx.labels.get(r["construct"], r["construct"]),
+                           r=t.signed(r["item_rest_r"])))
+    icc = ctx.tables.get("icc")
+    if icc is not None and "icc1" in icc:
+        for _, r in icc.iterrows():
+            theme = ctx.labels.get(r["construct"], r["construct"])
+            if pd.notna(r["icc1"]) and r["icc1"] < 0:
+                lines.append(t("sections.methods.warning_icc", theme=theme,
+                               icc1=t.signed(r["icc1"], 3)))
+            for caveat in _caveats(r.get("warnings"), ("ICC(1) is negative",)):
+                lines.append(t("sections.methods.warning_other", theme=theme, caveat=caveat))
+    title = heading(4, t("sections.methods.warnings_title"))
+    if not lines:
+        return [title, para(t("sections.methods.warnings_none"))]
+    return [title, para(t("sections.methods.warnings_intro")), bullets(lines)]
+
+
+def _caveats(text, covered: tuple[str, ...]) -> list[str]:
+    """The '; '-separated caveats of a warnings cell, less those written from the numbers."""
+    if not isinstance(text, str) or not text.strip():
+        return []
+    return [c.strip() for c in text.split("; ")
+            if c.strip() and not c.strip().startswith(covered)]
+
+
+def structure(ctx: Context) -> list:
+    """The structure of the questionnaire: KMO, Bartlett's test and a one-factor CFA per theme."""
+    t = ctx.text
+    found = ctx.structure
+    blocks = [heading(3, t("sections.methods.structure_title"))]
+    if not found:
+        return blocks + [para(t("sections.methods.structure_none"))]
+    bartlett = found.get("bartlett") or {}
+    p_value = bartlett.get("p", np.nan)
+    blocks.append(para(t("sections.methods.structure_text", n=t.num(found.get("n"), 0),
+                         kmo=t.num(found.get("kmo")), chi2=t.num(bartlett.get("chi2"), 1),
+                         df=t.num(bartlett.get("dof"), 0),
+                         p=("< " + t.num(0.001, 3)) if p_value < 0.001 else t.num(p_value, 3))))
+    cfa = found.get("cfa") or {}
+    rows = []
+    for construct in [c for c in ctx.constructs if c in cfa] + sorted(set(cfa) - set(
+            ctx.constructs)):
+        fit = cfa[construct]
+        if fit.get("n_items", 0) < 3:
+            note = t("sections.methods.cfa_not_identified")
+        elif fit.get("dof") == 0:
+            note = t("sections.methods.cfa_just_identified")
+        elif pd.isna(fit.get("cfi", np.nan)) and pd.isna(fit.get("chi2", np.nan)):
+            note = t("sections.methods.cfa_not_estimated")
+        else:
+            note = ""
+
+        def num(key, digits=2, fit=fit):
+            return t.num(fit.get(key, np.nan), digits)
+
+        rows.append({t("columns.construct"): ctx.labels.get(construct, construct),
+                     t("columns.n"): t.num(fit.get("n"), 0),
+                     t("columns.n_items"): t.num(fit.get("n_items"), 0),
+                     "χ²": num("chi2"), "df": num("dof", 0), "p": num("p", 3),
+                     "CFI": num("cfi"), "TLI": num("tli"), "RMSEA": num("rmsea", 3),
+                     "SRMR": num("srmr", 3), t("columns.note"): note})
+    if rows:
+        cells = pd.DataFrame(rows)
+        if not cells[t("columns.note")].any():
+            cells = cells.drop(columns=t("columns.note"))
+        blocks.append(tables.frame_table(cells, t("sections.methods.cfa_caption"),
+                                         [t("sections.methods.cfa_note")],
+                                         numeric=[c for c in cells.columns[1:]
+                                                  if c != t("columns.note")]))
+    return blocks
+
+
+def definitions(ctx: Context) -> list:
+    """The definition of every usage measure the report shows, quoted from analysis.measures."""
+    from IPython.display import HTML
+
+    t = ctx.text
+    shown = set()
+    if ctx.bench is not None:
+        rows = ctx.bench if ctx.organisation is None else ctx.bench[
+            ctx.bench["organisation"] == ctx.organisation]
+        shown = {v for v in rows["variable"] if v not in ctx.constructs}
+    found = data.measure_definitions(shown, t.language)
+    if found.empty:
+        return []
+    items = "".join(f"<dt>{html.escape(label)}</dt><dd>{html.escape(text_)}</dd>"
+                    for label, text_ in zip(found["label"], found["definition"], strict=True))
+    return [heading(3, t("sections.methods.definitions_title")),
+            para(t("sections.methods.definitions_intro")),
+            HTML(f'<dl class="definitions">{items}</dl>')]
 
 
 def _icc_table(icc: pd.DataFrame, ctx: Context):
@@ -558,8 +805,8 @@ def pilot_benchmark(ctx: Context) -> list:
             n_organisations=("organisation", "nunique"), n=("n", "sum"),
             mean=("value", "mean"), p25=("value", lambda v: v.quantile(0.25)),
             p75=("value", lambda v: v.quantile(0.75)))
-        order = [v for v in ctx.constructs if v in per_var.index] + sorted(
-            v for v in per_var.index if v not in ctx.constructs)
+        order = [v for v in ctx.constructs if v in per_var.index] + data.variable_order(
+            set(per_var.index) - set(ctx.constructs))
         per_var = per_var.reindex(order)
         cells = pd.DataFrame({
             t("columns.variable"): [ctx.labels.get(v, v) for v in per_var.index],
@@ -608,16 +855,15 @@ def pilot_scatter(ctx: Context) -> list:
     t = ctx.text
     blocks = [heading(2, t("sections.pilot_scatter.title"))]
     if "org_indices" not in ctx.tables:
-        return blocks + [para(t("sections.soft_hard.none"))]
+        return blocks + [para(t("sections.soft_hard.none"))] + questions(ctx) + correlations(ctx)
     points = data.indices(ctx.tables["org_indices"]).dropna()
     if len(points) < 3:
-        return blocks + [para(t("sections.soft_hard.none"))]
+        return blocks + [para(t("sections.soft_hard.none"))] + questions(ctx) + correlations(ctx)
     blocks.append(figures.index_scatter(points, t,
                                         _caption(ctx, "sections.pilot_scatter.caption"),
                                         name_all=True, names=_names(ctx)))
-    blocks.append(para(t("sections.soft_hard.correlation", n=len(points),
-                         rho=t.signed(_spearman(points), 2))))
-    return blocks
+    blocks.append(para(_index_correlation(ctx, points)))
+    return blocks + questions(ctx) + correlations(ctx)
 
 
 def pilot_contrasts(ctx: Context) -> list:
@@ -647,16 +893,14 @@ def pilot_contrasts(ctx: Context) -> list:
 
 
 def pilot_groups(ctx: Context) -> list:
-    """Open and closed groups per organisation."""
+    """Open and closed groups per organisation (from the usage stage's group table)."""
     t = ctx.text
     blocks = [heading(2, t("sections.pilot_groups.title"))]
-    needed = ("groups", "events", "memberships", "users")
-    if any(n not in ctx.tables for n in needed):
+    measures_ = ctx.tables.get("group_measures")
+    if measures_ is None or measures_.empty:
         return blocks + [para(t("sections.groups.none"))]
-    window = ctx.params.get("usage", {})
-    share = window.get("active_group_share", 0.05)
-    summary_ = data.group_summary(*(ctx.tables[n] for n in needed), window.get("window_start"),
-                                  window.get("window_end"), share)
+    share = ctx.params.get("usage", {}).get("active_group_share", 0.05)
+    summary_ = data.group_summary(measures_)
     names = _names(ctx)
     first = [f"{names.get(o, o)}: {t('visibility.' + v)}"
              for o, v in zip(summary_["organisation"], summary_["visibility"], strict=True)]
@@ -668,20 +912,18 @@ def pilot_groups(ctx: Context) -> list:
 
 
 def pilot_profiles(ctx: Context) -> list:
-    """Profile completion per organisation and field (employees; fewer than min_size hidden)."""
+    """Profile completion per organisation and field, as the benchmark table holds it (employee
+    accounts; cells the benchmark stage suppressed stay hidden)."""
     t = ctx.text
     blocks = [heading(2, t("sections.pilot_profiles.title"))]
-    users = ctx.tables.get("users")
-    fields = [c for c in (users.columns if users is not None else []) if c.startswith("profile_")]
-    if not fields:
+    if ctx.bench is None:
         return blocks + [para(t("sections.profiles.none"))]
-    staff = data.employees(users)
-    staff = staff[staff["state"] == "active"] if "state" in staff else staff
-    long = staff.melt(id_vars=["organisation"], value_vars=fields, var_name="variable")
-    long["value"] = long["value"].astype("float")
-    agg = long.groupby(["organisation", "variable"])["value"].agg(["mean", "count"])
-    agg = agg.reset_index()
-    agg["suppressed"] = agg["count"] < ctx.min_size
+    agg = data.pilot_profiles(ctx.bench)
+    if agg.empty:
+        return blocks + [para(t("sections.profiles.none"))]
+    order = {v: i for i, v in enumerate(data.variable_order(set(agg["variable"])))}
+    agg = agg.sort_values(["variable", "organisation"], key=lambda c: c.map(order)
+                          if c.name == "variable" else c)
     names = _names(ctx)
     blocks.append(figures.diff_heatmap(
         agg, t, ctx.labels, _caption(ctx, "sections.pilot_profiles.caption"), value="mean",
@@ -692,13 +934,14 @@ def pilot_profiles(ctx: Context) -> list:
 
 
 def pilot_gap(ctx: Context) -> list:
-    """The managers-staff gap on the culture themes per organisation."""
+    """The managers-staff gap on the culture themes and statements per organisation."""
     t = ctx.text
     blocks = [heading(2, t("sections.pilot_gap.title")), para(t("sections.survey.gap_intro"))]
     gap = culture_gap(ctx, None)
-    if gap is None:
+    if gap is None or gap.empty:
         return blocks + [para(t("sections.survey.gap_none"))]
-    blocks.append(_gap_table(gap, ctx, _caption(ctx, "sections.pilot_gap.caption"), _names(ctx)))
+    scopes = {**_names(ctx), "benchmark": t("sections.pilot_gap.pooled")}
+    blocks.append(_gap_table(gap, ctx, _caption(ctx, "sections.pilot_gap.caption"), scopes))
     return blocks
 
 

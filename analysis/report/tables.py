@@ -15,6 +15,8 @@ import pandas as pd
 
 from analysis.report import Text
 
+LONG_ROWS = 24  # more rows than this may not fit one page next to a heading: let it break
+
 
 @dataclass
 class ReportTable:
@@ -26,9 +28,15 @@ class ReportTable:
     numeric: list[str] = field(default_factory=list)  # columns aligned right
 
     def to_html(self) -> str:
-        """Render as an HTML table with a caption, column and row header cells, and notes."""
-        out = ['<table class="report-table">', f"<caption>{html.escape(self.caption)}</caption>",
-               "<thead><tr>"]
+        """Render as an HTML table with a caption, column and row header cells, and notes.
+
+        Table and notes sit in one ``<figure class="table">`` so that print keeps the caption,
+        the rows and the notes together on one page; a table of more than :data:`LONG_ROWS`
+        rows is marked ``long`` and may run over pages (its header row repeats).
+        """
+        kind = "table long" if len(self.cells) > LONG_ROWS else "table"
+        out = [f'<figure class="{kind}">', '<table class="report-table">',
+               f"<caption>{html.escape(self.caption)}</caption>", "<thead><tr>"]
         for column in self.cells.columns:
             cls = ' class="num"' if column in self.numeric else ""
             out.append(f'<th scope="col"{cls}>{html.escape(str(column))}</th>')
@@ -44,6 +52,7 @@ class ReportTable:
         out.append("</tbody></table>")
         for note in self.notes:
             out.append(f'<p class="table-note">{html.escape(note)}</p>')
+        out.append("</figure>")
         return "".join(out)
 
     def _repr_html_(self) -> str:
