@@ -111,7 +111,9 @@ def correlation_ci(r: np.ndarray, n: np.ndarray, method: str = "pearson",
         z = np.arctanh(np.clip(r, -0.999999999, 0.999999999))
         crit = stats.norm.ppf(0.5 + level / 2)
         low, high = np.tanh(z - crit * se), np.tanh(z + crit * se)
-    bad = ~(n > 3)
+    # a perfect sample correlation carries no information about its spread: the Fisher
+    # interval would collapse to [r, r], which claims certainty a handful of units cannot give
+    bad = ~(n > 3) | (np.abs(r) >= 1 - 1e-12)
     return np.where(bad, np.nan, low), np.where(bad, np.nan, high)
 
 

@@ -15,14 +15,43 @@ from __future__ import annotations
 
 import shutil
 import sys
+import tempfile
+import uuid
 from pathlib import Path
 
 import yaml
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import CaselessStrEnum, Unicode
 
 from analysis.log import logger, setup
 from analysis.paths import ROOT
 
 KERNEL = "intranet-benchmark"
+
+
+class IpcKernelManager(AsyncKernelManager):
+    """A kernel that talks over Unix sockets in the temporary folder instead of TCP ports.
+
+    Several kernels start at once (the render stage runs reports in parallel, the tests run in
+    two workers); over TCP each picks a free port and binds it a moment later, and two can pick
+    the same one ('Address already in use'). Unix sockets under a unique name cannot collide,
+    and the traffic never leaves the machine.
+    """
+
+    transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+    ip = Unicode(config=True)
+
+    def _ip_default(self):  # traitlets picks this up as the default of ``ip``
+        return str(Path(tempfile.gettempdir()) / f"kernel-{uuid.uuid4().hex[:12]}")
+
+
+def execute_notebook(notebook: Path, executed: Path, parameters: dict, cwd: Path) -> None:
+    """Execute a notebook with papermill on the project kernel, over Unix sockets."""
+    import papermill as pm
+
+    pm.execute_notebook(notebook, executed, parameters=parameters, kernel_name=KERNEL,
+                        cwd=str(cwd), progress_bar=False, log_output=False,
+                        kernel_manager_class=IpcKernelManager)
 
 
 def stage_spec(stage: str, dvc_file: Path = ROOT / "dvc.yaml") -> dict:
@@ -79,9 +108,7 @@ def run(stage: str, notebook: str, executed: str) -> int:
     executed_path.parent.mkdir(parents=True, exist_ok=True)
     logger.info("stage %s: executing %s with %s", stage, notebook, sorted(parameters))
     try:
-        pm.execute_notebook(ROOT / notebook, executed_path, parameters=parameters,
-                            kernel_name=KERNEL, cwd=str(ROOT), progress_bar=False,
-                            log_output=False)
+        execute_notebook(ROOT / notebook, executed_path, parameters, ROOT)
     except pm.PapermillExecutionError as exc:
         failed = executed_path.with_suffix(".failed.ipynb")
         if executed_path.exists():

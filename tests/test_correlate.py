@@ -219,3 +219,11 @@ def test_soft_hard_stacks_the_levels_and_indices():
         correlations, org_indices = soft_hard(values, links)
     assert set(correlations["level"]) == {"organisation", "organisation_group"}
     assert len(org_indices) == 12
+
+
+def test_perfect_correlation_has_no_interval():
+    # Fisher's z is infinite at |r| = 1: an interval of [1, 1] from 7 organisations would claim
+    # certainty; the CI is reported as not estimable instead (n = 7, as in the pilot study)
+    low, high = correlation_ci(np.array([1.0, -1.0, 0.5]), np.array([7, 7, 7]), "spearman")
+    assert np.isnan(low[:2]).all() and np.isnan(high[:2]).all()
+    assert -1 < low[2] < 0.5 < high[2] < 1

@@ -28,7 +28,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 
 
 def _run(args, cwd, check=True):
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    # PYTHONPATH makes every process and kernel import the copy's analysis package, not the
+    # editable install of this checkout, so the copy's outputs land in the copy
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+           "PYTHONPATH": str(cwd)}
     env.pop("INTRANET_BENCHMARK_KEY", None)
     proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
     if check and proc.returncode != 0:
@@ -123,6 +126,15 @@ def test_no_identifier_leaves_ingest(study):
     assert not found, f"identifiers leaked: {found[:5]}"
 
 
+def test_the_copy_ran_on_its_own_code(study):
+    # the executed notebooks must come from the copy, or the run would have read and written
+    # this checkout's data instead of the three-organisation study
+    clean = json.loads((study / "metrics/clean.json").read_text())
+    assert clean["submitted"] == 240
+    users = pd.read_parquet(study / "data/processed/platform_users.parquet")
+    assert set(users["organisation"].dropna()) <= {"NDM", "ZWK", "SGM", "unknown"}
+
+
 def test_stage_notebooks_pass_nbval(study):
     notebooks = sorted(str(p.relative_to(study)) for p in (study / "notebooks").glob("0*.ipynb"))
     assert len(notebooks) == 7
@@ -137,10 +149,10 @@ def test_bad_input_stops_at_ingest_naming_file_row_and_column(study, tmp_path):
     broken = tmp_path / "broken"
     shutil.copytree(study, broken, ignore=shutil.ignore_patterns(".dvc/cache", "reports"))
     survey = broken / "data/raw/demo/survey_limesurvey.csv"
-    lines = survey.read_text(encoding="utf-8-sig").split("\r\n")
-    row = next(i for i in range(1, len(lines)) if '"Mee eens"' in lines[i])
-    lines[row] = lines[row].replace('"Mee eens"', '"Beetje eens"', 1)  # a label no codebook knows
-    survey.write_text("\ufeff" + "\r\n".join(lines), encoding="utf-8")
+    lines = survey.read_bytes().split(b"\r\n")  # bytes: keep the export's CRLF and BOM as they are
+    row = next(i for i in range(1, len(lines)) if b'"Mee eens"' in lines[i])
+    lines[row] = lines[row].replace(b'"Mee eens"', b'"Beetje eens"', 1)  # a label no codebook knows
+    survey.write_bytes(b"\r\n".join(lines))
 
     proc = _run([str(BIN / "dvc"), "repro"], cwd=broken, check=False)
     message = proc.stdout + proc.stderr

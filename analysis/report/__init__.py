@@ -84,6 +84,12 @@ class Text:
         text = self.num(abs(value), digits)
         return ("+" if value > 0 else "−" if value < 0 else "") + text
 
+    def p(self, value) -> str:
+        """Format a p value with three decimals, and as '< 0,001' (or '< 0.001') below that."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return self.get("marks.not_available")
+        return self.num(value, 3) if value >= 0.001 else "< " + self.num(0.001, 3)
+
     def pct(self, share, digits: int | None = None) -> str:
         """Format a share (0..1) as a percentage; one decimal below 10%, none above."""
         if share is None or (isinstance(share, float) and math.isnan(share)):

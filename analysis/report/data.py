@@ -61,6 +61,7 @@ TABLE_FILES = {
     "questions": "questions_culture.parquet",
     "correlations": "correlations.parquet",
     "org_indices": "org_indices.parquet",
+    "group_contrasts": "group_contrasts.parquet",
 }
 GROUP_ORDER = ["all", "internal", "external", "policy", "manager", "unknown"]
 # levels of the correlate stage, in the order the reports show them
@@ -482,3 +483,42 @@ def data_hash(lock_file: str | Path) -> str | None:
     if not hashes:
         return None
     return hashlib.md5(json.dumps(hashes).encode()).hexdigest()[:12]
+
+
+def pooled_contrasts(contrasts: pd.DataFrame, variables: list[str], text) -> pd.DataFrame:
+    """Welch ANOVA across function groups, everyone pooled, with the clearly different pairs.
+
+    Reads the benchmark stage's ``group_contrasts.parquet`` (organisation ``benchmark`` is all
+    organisations pooled). One row per variable: ``variable``, ``F``, ``df1``, ``df2``,
+    ``p_adj`` and ``pairs``, the Games–Howell pairs with p < 0.05 written as 'lower < higher'
+    with the difference in means.
+
+    Examples
+    --------
+    >>> from analysis.report import load_text
+    >>> c = pd.DataFrame({"organisation": "benchmark", "variable": "x",
+    ...     "test": ["welch_anova", "games_howell"], "F": [9.0, None], "df1": [3.0, None],
+    ...     "df2": [200.0, None], "p_adj": [0.001, None], "p": [0.001, 0.01],
+    ...     "group_a": [None, "external"], "group_b": [None, "manager"],
+    ...     "diff": [None, -0.7]})
+    >>> pooled_contrasts(c, ["x"], load_text("en"))["pairs"].tolist()
+    [['Field services < Managers (0.70)']]
+    """
+    pooled = contrasts[contrasts["organisation"] == "benchmark"]
+    rows = []
+    for variable in variables:
+        part = pooled[pooled["variable"] == variable]
+        anova = part[part["test"] == "welch_anova"]
+        if anova.empty:
+            continue
+        pairs = []
+        for pair in part[(part["test"] == "games_howell") & (part["p"] < 0.05)].itertuples():
+            low, high = (pair.group_a, pair.group_b) if pair.diff < 0 else (pair.group_b,
+                                                                             pair.group_a)
+            pairs.append(f"{text.group(low)} < {text.group(high)} "
+                         f"({text.num(abs(pair.diff), 2)})")
+        first = anova.iloc[0]
+        rows.append({"variable": variable, "F": first["F"], "df1": first["df1"],
+                     "df2": first["df2"], "p_adj": first["p_adj"], "pairs": pairs})
+    return pd.DataFrame(rows, columns=["variable", "F", "df1", "df2", "p_adj", "pairs"])
+

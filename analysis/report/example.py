@@ -183,7 +183,18 @@ def tables(n_organisations: int = 7, respondents: int = 40, users: int = 60, see
             "perception_gap": _perception_gap(scores, culture, min_size),
             "questions": _questions(len(orgs)), "correlations": _correlations(len(orgs)),
             "org_indices": org_indices, "organisations": orgs,
+            "group_contrasts": _group_contrasts(scores, constructs, min_size),
             "structure": _structure(constructs)}
+
+
+def _group_contrasts(scores, constructs, min_size) -> pd.DataFrame:
+    """Welch ANOVA and Games-Howell by the benchmark stage's own function."""
+    from analysis.benchmark import group_contrasts
+
+    values = scores.melt(id_vars=["respondent", "organisation", "function_group"],
+                         value_vars=constructs, var_name="variable").rename(
+        columns={"respondent": "unit"}).assign(source="survey")
+    return group_contrasts(values, {"min_group_size": min_size})
 
 
 def _group_measures(groups, memberships, events, users) -> pd.DataFrame:

@@ -41,7 +41,7 @@ import yaml
 
 from analysis.log import logger
 from analysis.paths import NOTEBOOKS, PARAMS, PROCESSED, REPORTS, ROOT
-from analysis.stage import KERNEL
+from analysis.stage import execute_notebook
 
 PILOT = "pilot-study"
 TEMPLATES = {"organisation": NOTEBOOKS / "report_organisation.ipynb",
@@ -103,12 +103,8 @@ def organisations_to_render(params: dict) -> list[str]:
 
 def execute(template: Path, out: Path, parameters: dict, cwd: Path = ROOT) -> Path:
     """Execute a report template with papermill into ``out`` (the executed notebook)."""
-    import papermill
-
     out.parent.mkdir(parents=True, exist_ok=True)
-    papermill.execute_notebook(str(template), str(out), parameters=parameters,
-                               progress_bar=False, log_output=False, cwd=str(cwd),
-                               kernel_name=KERNEL)
+    execute_notebook(template, out, parameters, cwd)
     return out
 
 

@@ -520,10 +520,11 @@ def correlations(ctx: Context, per_level: int = 5) -> list:
             t("columns.usage"): [ctx.labels.get(y, y) for y in part["y"]],
             t("columns.n"): [t.num(n, 0) for n in part["n"]],
             symbol: [t.signed(r) for r in part["r"]],
-            t("columns.ci_r"): [f"{t.signed(lo)} – {t.signed(hi)}"
+            # |r| = 1 has no estimable interval (the correlate stage leaves it missing)
+            t("columns.ci_r"): [f"{t.signed(lo)} – {t.signed(hi)}" if pd.notna(lo) and
+                                pd.notna(hi) else t("marks.not_available")
                                 for lo, hi in zip(part["ci_low"], part["ci_high"], strict=True)],
-            t("columns.p_adj"): [t.num(p, 3) if p >= 0.001 else "< " + t.num(0.001, 3)
-                                 for p in part["p_adj"]],
+            t("columns.p_adj"): [t.p(p) for p in part["p_adj"]],
             t("columns.clear"): [t("answers.yes") if p < fdr else t("answers.no")
                                  for p in part["p_adj"]],
         })
@@ -889,6 +890,23 @@ def pilot_contrasts(ctx: Context) -> list:
         agg, t, ctx.labels, _caption(ctx, "sections.pilot_contrasts.caption"), value="mean",
         cmap=figures.SEQUENTIAL, fmt=lambda v: t.num(v, 2), axis_label=t("units.score"),
         alt_key="figures.alt_contrasts"))
+    contrasts = ctx.tables.get("group_contrasts")
+    if contrasts is not None:
+        tested = data.pooled_contrasts(contrasts, constructs, t)
+        n_per_variable = agg.groupby("variable")["count"].sum()
+        cells = pd.DataFrame({
+            t("columns.construct"): [ctx.labels.get(v, v) for v in tested["variable"]],
+            t("columns.n"): [t.num(n_per_variable.get(v, 0), 0) for v in tested["variable"]],
+            t("columns.welch_f"): [f"{t.num(f, 1)} ({t.num(a, 0)}; {t.num(b, 0)})"
+                                   for f, a, b in zip(tested["F"], tested["df1"],
+                                                      tested["df2"], strict=True)],
+            t("columns.p_adj"): [t.p(p) for p in tested["p_adj"]],
+            t("columns.pairs"): ["; ".join(p) or t("sections.pilot_contrasts.no_pairs")
+                                 for p in tested["pairs"]],
+        })
+        blocks.append(tables.frame_table(
+            cells, _caption(ctx, "sections.pilot_contrasts.table_caption"),
+            [t("sections.pilot_contrasts.table_note")], numeric=list(cells.columns[1:4])))
     return blocks
 
 
