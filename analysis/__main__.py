@@ -37,7 +37,8 @@ def _usage() -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in {"-h", "--help"} or argv[0] not in COMMANDS:
-        print(_usage(), file=sys.stderr if argv and argv[0] not in {"-h", "--help"} else sys.stdout)
+        asked = bool(argv) and argv[0] in {"-h", "--help"}
+        print(_usage(), file=sys.stdout if asked or not argv else sys.stderr)
         return 0 if argv and argv[0] in {"-h", "--help"} else 2
     setup()
     module = importlib.import_module(COMMANDS[argv[0]][0])

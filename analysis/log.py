@@ -16,7 +16,8 @@ def setup(level: int = logging.INFO) -> logging.Logger:
     """Send the pipeline logger to stderr once, with a compact format; return it."""
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s",
+                                               "%H:%M:%S"))
         logger.addHandler(handler)
     logger.setLevel(level)
     logger.propagate = False

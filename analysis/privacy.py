@@ -57,7 +57,7 @@ def drop_identifiers(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 
 
 def hash_key(key_env: str = "INTRANET_BENCHMARK_KEY", demo: bool = False) -> bytes:
-    """Find the pseudonymisation key: the environment, then ``.hash-key``, then (demo only) DEMO_KEY.
+    """Find the pseudonymisation key: environment, then ``.hash-key``, then (demo only) DEMO_KEY.
 
     Raises
     ------
@@ -99,5 +99,5 @@ def pseudonymise(values: pd.Series, key: bytes, namespace: str = "") -> pd.Serie
         return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:20]
 
     uniques = pd.Series(values.dropna().unique())
-    mapping = dict(zip(uniques, uniques.map(one)))
+    mapping = dict(zip(uniques, uniques.map(one), strict=True))
     return values.map(mapping).astype("string")

@@ -378,7 +378,6 @@ def _survey(orgs, staff, users, book, n_respondents, rng, effects):
         kinds[order[start:start + k]] = kind
         start += k
     att = [j for j, i in enumerate(items) if i.is_attention_check]
-    likert = [j for j, i in enumerate(items) if not i.is_attention_check]
     answers[kinds == "straightline"] = rng.integers(1, 6, (kinds == "straightline").sum())[:, None]
     if att:
         answers[np.ix_(kinds == "attention", att)] = rng.choice(

@@ -16,9 +16,9 @@ Who counts (the issue's 'who counts', and ``usage_exclusions.csv``):
 * events outside the window are left out and counted.
 
 Public functions: :func:`aggregate_events`, :func:`user_measures`, :func:`group_measures`,
-:func:`summarise`, :func:`usage_exclusions`, :func:`presence`. Every measure column is named by its id in
-:data:`analysis.measures.MEASURES`; a measure the export cannot support is missing (``<NA>``),
-never zero, when ``available`` is passed (``PlatformTables.available``).
+:func:`summarise`, :func:`usage_exclusions`, :func:`presence`. Every measure column is named
+by its id in :data:`analysis.measures.MEASURES`; a measure the export cannot support is
+missing (``<NA>``), never zero, when ``available`` is passed (``PlatformTables.available``).
 """
 
 from __future__ import annotations

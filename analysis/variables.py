@@ -21,7 +21,8 @@ NOT_COMPARED = {"months_in_window"}
 
 def usage_variables(user_measures: pd.DataFrame) -> list[str]:
     """The user-level measures present in ``user_measures`` that the benchmark compares."""
-    return [m for m in measures.ids("user") if m in user_measures.columns and m not in NOT_COMPARED]
+    return [m for m in measures.ids("user")
+            if m in user_measures.columns and m not in NOT_COMPARED]
 
 
 def long_values(scores: pd.DataFrame, user_measures: pd.DataFrame | None, constructs: list[str],

@@ -68,5 +68,5 @@ def test_notebooks_are_committed_without_outputs(path):
 
 
 def test_every_params_key_a_stage_lists_exists():
-    for name, stage in STAGES.items():
+    for stage in STAGES.values():
         stage_parameters(stage, PARAMS)  # raises KeyError for a key params.yaml lacks

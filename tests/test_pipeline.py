@@ -151,7 +151,8 @@ def test_bad_input_stops_at_ingest_naming_file_row_and_column(study, tmp_path):
     survey = broken / "data/raw/demo/survey_limesurvey.csv"
     lines = survey.read_bytes().split(b"\r\n")  # bytes: keep the export's CRLF and BOM as they are
     row = next(i for i in range(1, len(lines)) if b'"Mee eens"' in lines[i])
-    lines[row] = lines[row].replace(b'"Mee eens"', b'"Beetje eens"', 1)  # a label no codebook knows
+    # a label no codebook knows
+    lines[row] = lines[row].replace(b'"Mee eens"', b'"Beetje eens"', 1)
     survey.write_bytes(b"\r\n".join(lines))
 
     proc = _run([str(BIN / "dvc"), "repro"], cwd=broken, check=False)

@@ -22,10 +22,18 @@ import pandas as pd
 import pytest
 import yaml
 
-from analysis import benchmark, correlate, platform_io, scales, screening, survey_io, usage
+from analysis import (
+    benchmark,
+    correlate,
+    platform_io,
+    scales,
+    screening,
+    survey_io,
+    usage,
+    variables,
+)
 from analysis import codebook as cb
 from analysis import organisations as org_register
-from analysis import variables
 from analysis.simulate import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
