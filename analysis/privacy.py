@@ -22,6 +22,7 @@ from analysis.paths import ROOT
 
 DEMO_KEY = "demo-key-not-secret"
 KEY_FILE = ROOT / ".hash-key"
+MIN_KEY_LENGTH = 16  # characters; a short key can be found by trying keys on known ids
 
 # Column names (lower-cased, spaces and punctuation removed) that hold direct identifiers in the
 # exports we read. Anything matching is dropped at ingest, before a table is written.
@@ -62,18 +63,28 @@ def hash_key(key_env: str = "INTRANET_BENCHMARK_KEY", demo: bool = False) -> byt
     Raises
     ------
     RuntimeError
-        When no key is configured and the run is not the demo.
+        When no key is configured and the run is not the demo, or the key is shorter than
+        :data:`MIN_KEY_LENGTH` characters (an empty ``.hash-key`` would make every hash
+        reproducible by anyone who knows the ids).
     """
+    where, key = None, None
     if os.environ.get(key_env):
-        return os.environ[key_env].encode()
-    if KEY_FILE.exists():
-        return KEY_FILE.read_text(encoding="utf-8").strip().encode()
-    if demo:
+        where, key = f"the environment variable {key_env}", os.environ[key_env].strip()
+    elif KEY_FILE.exists():
+        where, key = KEY_FILE.name, KEY_FILE.read_text(encoding="utf-8").strip()
+    elif demo:
         return DEMO_KEY.encode()
-    raise RuntimeError(
-        f"no pseudonymisation key: set the environment variable {key_env} or write one line to "
-        f"{KEY_FILE.name} at the project root (it is git-ignored); see README, 'Your own exports'"
-    )
+    if key is None:
+        raise RuntimeError(
+            f"no pseudonymisation key: set the environment variable {key_env} or write one line "
+            f"to {KEY_FILE.name} at the project root (it is git-ignored); see README, "
+            "'Bring your own exports'")
+    if len(key) < MIN_KEY_LENGTH:
+        raise RuntimeError(
+            f"the pseudonymisation key in {where} has {len(key)} characters; use at least "
+            f"{MIN_KEY_LENGTH} random ones, e.g. python -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))'")
+    return key.encode()
 
 
 def pseudonymise(values: pd.Series, key: bytes, namespace: str = "") -> pd.Series:
