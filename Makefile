@@ -27,7 +27,7 @@ study: $(STAMP)  ## run the whole study on the configured exports (dvc repro) an
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
 	@echo
 	@echo "Reports:"
-	@find reports -name 'report.*' | sort | sed 's/^/  /'
+	@find reports -name 'report.html' -o -name 'report.pdf' | sort | sed 's/^/  /'
 	@echo "Open reports/index.html in a browser to start."
 
 test: $(STAMP)  ## run the whole test suite (unit tests, notebooks with nbval, end-to-end pipeline)

@@ -431,9 +431,10 @@ def write_index(results: dict, params: dict, reports_dir: Path) -> Path:
         links = " · ".join(f'<a href="{html.escape(p.relative_to(reports_dir).as_posix())}">'
                            f"{fmt.upper()}</a>" for fmt, p in paths.items() if fmt != "notebook")
         items.append(f"<li>{html.escape(label)}: {links}</li>")
-    body = f"<h1>{html.escape(text('meta.toc'))}</h1><ul>{''.join(items)}</ul>"
+    title = text("meta.index_title")
+    body = f"<h1>{html.escape(title)}</h1><ul>{''.join(items)}</ul>"
     out = reports_dir / "index.html"
-    out.write_text(page(body, text.language, text("meta.toc"), text("meta.toc"))
+    out.write_text(page(body, text.language, title, text("meta.toc"))
                    .replace('<nav class="toc"', '<nav hidden class="toc"'), encoding="utf-8")
     return out
 
