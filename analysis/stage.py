@@ -126,6 +126,7 @@ def run(stage: str, notebook: str, executed: str) -> int:
         print(f"error: outputs of stage {stage} removed; the failed notebook is {failed}",
               file=sys.stderr)
         return 1
+    executed_path.with_suffix(".failed.ipynb").unlink(missing_ok=True)  # an earlier failure's
     logger.info("stage %s: done, executed notebook %s", stage, executed)
     return 0
 
