@@ -17,29 +17,29 @@ every organisation in ``params.yaml`` (``render.organisations``) and for the pil
      page counters in the footer).
 
 The log says which renderer ran. Reports are written to a temporary name and moved into place,
-so a failed run leaves no half-written report behind. Reports run in parallel (one thread per
-core, each driving its own kernel process).
+so a failed run leaves no half-written report behind. Reports run in parallel (one worker
+process per core, each driving its own kernel process).
 """
 
 from __future__ import annotations
 
 import argparse
 import html
+import multiprocessing
 import os
 import re
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
-from analysis.log import logger
+from analysis.log import logger, setup
 from analysis.paths import NOTEBOOKS, PARAMS, PROCESSED, REPORTS, ROOT
 from analysis.stage import execute_notebook
 
@@ -47,7 +47,6 @@ PILOT = "pilot-study"
 TEMPLATES = {"organisation": NOTEBOOKS / "report_organisation.ipynb",
              "pilot": NOTEBOOKS / "report_pilot.ipynb"}
 CSS = Path(__file__).with_name("report.css")
-_PDF_LOCK = threading.Lock()
 
 
 # ------------------------------------------------------------------------------ versions
@@ -280,8 +279,7 @@ def html_to_pdf(page_html: str, out: Path, base_url: Path) -> Path:
     """Turn a report page into PDF with WeasyPrint (print styles: contents, page numbers)."""
     import weasyprint
 
-    with _PDF_LOCK:  # fontconfig and pango are not promised to be thread-safe
-        weasyprint.HTML(string=page_html, base_url=str(base_url)).write_pdf(str(out))
+    weasyprint.HTML(string=page_html, base_url=str(base_url)).write_pdf(str(out))
     return out
 
 
@@ -355,21 +353,6 @@ def render_one(kind: str, code: str | None, params: dict, processed_dir: Path,
     return {"notebook": out_dir / "report.ipynb", **written}
 
 
-def _render_in_thread(*args) -> dict[str, Path]:
-    """:func:`render_one` in a worker thread, closing the event loop papermill opened there."""
-    import asyncio
-
-    try:
-        return render_one(*args)
-    finally:
-        from jupyter_core.utils import ensure_event_loop
-
-        loop = ensure_event_loop()
-        if not loop.is_running():
-            loop.close()
-        asyncio.set_event_loop(None)
-
-
 def render_all(params: dict, processed_dir: str | Path = PROCESSED,
                reports_dir: str | Path = REPORTS, organisations: list[str] | None = None,
                pilot: bool = True, workers: int | None = None) -> dict[str, dict[str, Path]]:
@@ -403,11 +386,13 @@ def render_all(params: dict, processed_dir: str | Path = PROCESSED,
                                                 commit, hash_)
         write_index(results, params, reports_dir)
         return results
-    # threads: each report's notebook runs in its own kernel process, so executions overlap;
-    # the HTML/PDF step holds the GIL (and WeasyPrint runs under a lock), which costs little
-    with ThreadPoolExecutor(workers) as pool:
-        futures = {(code or PILOT): pool.submit(_render_in_thread, kind, code, params,
-                                                processed_dir, reports_dir, commit, hash_)
+    # worker processes, not threads: WeasyPrint's layout is pure Python and about half of a
+    # report's cost, so threads would serialise it on the GIL. 'spawn' because this runs inside
+    # a kernel whose ZeroMQ threads must not be forked.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=setup) as pool:
+        futures = {(code or PILOT): pool.submit(render_one, kind, code, params, processed_dir,
+                                                reports_dir, commit, hash_)
                    for kind, code in jobs}
         for key, future in futures.items():
             results[key] = future.result()
