@@ -38,6 +38,9 @@ def read(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise InputError(problem(path, expected="the organisation register (file not found)"))
+    if not path.read_bytes().strip():
+        raise InputError(problem(path, expected="the organisation register with a header row "
+                                 "code,name,type,size_class,platform: the file is empty"))
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     missing = [c for c in SCHEMA.columns if c not in frame.columns]
     if missing:
@@ -54,13 +57,47 @@ def read(path: str | Path) -> pd.DataFrame:
 
 
 def check_known(codes: pd.Series, register: pd.DataFrame, file: str | Path, column: str,
-                rows: pd.Series | None = None) -> None:
-    """Raise :class:`InputError` for every organisation code that the register does not know."""
-    unknown = ~codes.isin(register["code"]) & codes.notna()
-    if unknown.any():
-        rows = rows if rows is not None else pd.Series(codes.index + 1, index=codes.index)
-        raise InputError([
-            problem(file, int(rows[i]), column, codes[i],
-                    f"an organisation code from the register {sorted(register['code'])}")
-            for i in codes.index[unknown][:20]
-        ])
+                rows: pd.Series | None = None, limit: int = 20) -> None:
+    """Raise :class:`InputError` for every organisation code that the register does not know.
+
+    Parameters
+    ----------
+    codes
+        Organisation codes, one per row of ``file``; missing values are not checked.
+    register
+        The organisation register (:func:`read`).
+    file, column
+        Where the codes come from, for the message.
+    rows
+        The row of ``file`` each code comes from (default: position + 1, the data row).
+    limit
+        At most this many rows are named; one more problem says how many more there are.
+
+    Examples
+    --------
+    >>> register = pd.DataFrame({"code": ["NDM", "ZWK"]})
+    >>> try:
+    ...     check_known(pd.Series(["NDM", "XYZ"]), register, "users.csv", "organisation")
+    ... except InputError as exc:
+    ...     print(exc)
+    users.csv, row 2, column 'organisation': value 'XYZ': expected an organisation code from \
+the register ['NDM', 'ZWK']
+    """
+    codes = codes.reset_index(drop=True)
+    unknown = (~codes.isin(register["code"]) & codes.notna()).to_numpy(dtype=bool)
+    if not unknown.any():
+        return
+    rows = (pd.Series(range(1, len(codes) + 1)) if rows is None
+            else pd.Series(rows).reset_index(drop=True))
+    where = unknown.nonzero()[0]
+    known = sorted(register["code"].astype(str))
+    problems = [problem(file, int(rows[i]), column, codes[i],
+                        f"an organisation code from the register {known}")
+                for i in where[:limit]]
+    if len(where) > limit:
+        strange = sorted(set(codes[where[limit:]].astype(str)))
+        problems.append(problem(file, None, column, None,
+                                f"the same as the lines above, for {len(where) - limit} more "
+                                f"rows with a code the register lacks ({', '.join(strange[:10])}"
+                                f"{', ...' if len(strange) > 10 else ''})"))
+    raise InputError(problems)

@@ -43,6 +43,7 @@ from analysis import measures
 from analysis.codebook import FUNCTION_GROUPS, UNKNOWN_GROUP
 from analysis.errors import InputError, problem
 from analysis.log import logger
+from analysis.organisations import check_known
 from analysis.privacy import pseudonymise
 
 FORMATS = ("native", "yammer", "m365")
@@ -154,8 +155,17 @@ def load_mapping(mapping: pd.DataFrame | str | Path,
         that ``organisations`` (when given) does not list; the problem names the row.
     """
     source = "function_group_map" if isinstance(mapping, pd.DataFrame) else str(mapping)
-    frame = mapping.copy() if isinstance(mapping, pd.DataFrame) else pd.read_csv(
-        mapping, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    if isinstance(mapping, pd.DataFrame):
+        frame = mapping.copy()
+    else:
+        if not Path(mapping).exists():
+            raise InputError(problem(mapping, None, None, None,
+                                     "the function group mapping (file not found)"))
+        if _is_empty(Path(mapping)):
+            raise InputError(problem(mapping, None, None, None,
+                                     "the function group mapping with a header row attribute,"
+                                     "value,organisation,function_group: the file is empty"))
+        frame = pd.read_csv(mapping, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing = [c for c in ("attribute", "value", "organisation", "function_group")
                if c not in frame.columns]
@@ -307,7 +317,21 @@ def _filled(frame: pd.DataFrame, column: str) -> pd.Series:
     return (_fold(frame[column]) != "").astype("boolean")
 
 
+def _is_empty(file: Path | io.BytesIO) -> bool:
+    """True for a file with nothing in it but perhaps a byte order mark and white space."""
+    def blank(data: bytes) -> bool:
+        return not data.removeprefix(b"\xef\xbb\xbf").strip()
+
+    if isinstance(file, io.BytesIO):
+        return blank(file.getvalue())
+    with Path(file).open("rb") as handle:
+        return blank(handle.read(4096)) and blank(Path(file).read_bytes())
+
+
 def _read_csv(path: Path | io.BytesIO, source: str) -> pd.DataFrame:
+    if _is_empty(path):
+        raise InputError(problem(source, None, None, None,
+                                 "a UTF-8 CSV file with a header row: the file is empty"))
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
                            encoding="utf-8-sig")
@@ -317,8 +341,20 @@ def _read_csv(path: Path | io.BytesIO, source: str) -> pd.DataFrame:
 
 
 def _user_table(raw: pd.DataFrame, key: bytes, mapping: pd.DataFrame, id_column: str,
-                notes: list[str]) -> pd.DataFrame:
-    """Common tail of every reader: hash ids, map groups, keep only the contract columns."""
+                notes: list[str], source: str) -> pd.DataFrame:
+    """Common tail of every reader: hash ids, map groups, keep only the contract columns.
+
+    Raises :class:`InputError` naming ``source`` when the export holds no employee account:
+    every usage measure counts employees, so nothing could be measured.
+    """
+    employees = raw["user_type"] == "employee"
+    if not employees.any():
+        kinds = ", ".join(f"{t} {n}" for t, n in raw["user_type"].value_counts().items())
+        raise InputError(problem(source, None, None, None,
+                                 "at least one employee account (user_type 'employee'): "
+                                 "the usage measures count employees only, and this file has "
+                                 f"no employee accounts among its {len(raw)} user rows"
+                                 f"{' (' + kinds + ')' if kinds else ''}"))
     attributes = pd.DataFrame({c: raw[c] if c in raw else pd.Series("", index=raw.index)
                                for c in ("organisation", "job_title", "department")})
     attributes["email_domain"] = (_email_domain(raw["email"]) if "email" in raw
@@ -351,7 +387,8 @@ def _user_table(raw: pd.DataFrame, key: bytes, mapping: pd.DataFrame, id_column:
 # The native export
 
 def _read_native(folder: Path, mapping: pd.DataFrame, key: bytes,
-                 events_out: Path | None, lazy_events: bool = False) -> PlatformTables:
+                 events_out: Path | None, lazy_events: bool = False,
+                 organisations: pd.DataFrame | None = None) -> PlatformTables:
     notes: list[str] = []
     src = {name: folder / f"{name}.csv" for name in ("users", "events", "groups", "memberships")}
     for name, path in src.items():
@@ -374,6 +411,9 @@ def _read_native(folder: Path, mapping: pd.DataFrame, key: bytes,
         r = raw.index[raw["user_id"].duplicated()][0]
         raise InputError(problem(source, int(r) + 1, "user_id", raw.at[r, "user_id"],
                                  "each user_id once"))
+    if organisations is not None:  # blank: taken from the mapping file, checked there
+        check_known(raw["organisation"].fillna("").str.strip().replace("", None),
+                    organisations, source, "organisation")
     raw["joined_at"] = _datetimes(raw, "joined_at", source)
     raw["deleted_at"] = (_datetimes(raw, "deleted_at", source) if "deleted_at" in raw
                          else pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]"))
@@ -381,7 +421,7 @@ def _read_native(folder: Path, mapping: pd.DataFrame, key: bytes,
                             else pd.Series(pd.NA, index=raw.index, dtype="boolean"))
     for f in ("phone", "job_title", "department", "about", "expertise"):
         raw[f"profile_{f}"] = _filled(raw, f)
-    users = _user_table(raw, key, mapping, "user_id", notes)
+    users = _user_table(raw, key, mapping, "user_id", notes, source)
     id_map = pd.DataFrame({"user_id": raw["user_id"].astype(str), "user": users["user"]})
 
     if lazy_events:
@@ -398,6 +438,9 @@ def _read_native(folder: Path, mapping: pd.DataFrame, key: bytes,
     gsource = problem(src["groups"]).file
     _require(graw, ["group_id", "organisation", "visibility"], gsource)
     _check_values(graw, "visibility", VISIBILITIES, gsource)
+    if organisations is not None:
+        check_known(graw["organisation"].fillna("").str.strip().replace("", None),
+                    organisations, gsource, "organisation")
     groups = pd.DataFrame({
         "group_id": graw["group_id"].astype(str),
         "organisation": graw["organisation"].fillna(UNKNOWN).astype(str),
@@ -490,6 +533,9 @@ def _native_select(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     :func:`_diagnose_events` then names the row.
     """
     source = problem(path).file
+    if _is_empty(Path(path)):
+        raise InputError(problem(source, None, None, None,
+                                 "a UTF-8 CSV file with a header row: the file is empty"))
     header = con.execute(
         f"SELECT * FROM read_csv({_quote(path)}, header=true, all_varchar=true) LIMIT 0"
     ).description
@@ -632,7 +678,7 @@ def _read_yammer(path: Path, mapping: pd.DataFrame, key: bytes) -> PlatformTable
         raw[f"profile_{f}"] = pd.Series(pd.NA, index=raw.index, dtype="boolean")
     notes.append("The Viva Engage export does not say which users are guests: every user with "
                  "a Users.csv row is counted as an employee.")
-    users = _user_table(raw, key, mapping, "id", notes)
+    users = _user_table(raw, key, mapping, "id", notes, source)
     id_map = dict(zip(raw["id"].astype(str), users["user"], strict=True))
 
     msg, msource = files["messages"]
@@ -768,7 +814,7 @@ def _read_m365(path: Path, mapping: pd.DataFrame, key: bytes) -> PlatformTables:
     })
     for f in measures.PROFILE_FIELDS:
         prepared[f"profile_{f}"] = pd.Series(pd.NA, index=raw.index, dtype="boolean")
-    users = _user_table(prepared, key, mapping, "id", notes)
+    users = _user_table(prepared, key, mapping, "id", notes, source)
     period_end = refresh.dt.normalize().reset_index(drop=True)
     users["report_period_start"] = period_end - pd.to_timedelta(period.to_numpy() - 1, unit="D")
     users["report_period_end"] = period_end
@@ -912,26 +958,30 @@ def read_platform(path: str | Path, fmt: str = "auto", *, mapping: pd.DataFrame 
     path = Path(path)
     if not path.exists():
         raise InputError(problem(path, None, None, None, "an existing export file or folder"))
+    if path.is_file() and _is_empty(path):
+        raise InputError(problem(path, None, None, None,
+                                 "a platform export (a Viva Engage zip or a Microsoft 365 "
+                                 "report CSV): the file is empty"))
     fmt = detect_format(path) if fmt == "auto" else fmt
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be 'auto' or one of {FORMATS}, not {fmt!r}")
     checked = load_mapping(mapping, organisations)
     if fmt == "native":
         tables = _read_native(path, checked, key, None if events_out is None
-                              else Path(events_out), lazy_events)
+                              else Path(events_out), lazy_events, organisations)
     elif fmt == "yammer":
         tables = _read_yammer(path, checked, key)
     else:
         tables = _read_m365(path, checked, key)
 
-    if organisations is not None:
+    if organisations is not None:  # a safety net: each reader checks the codes it reads
         known = set(organisations["code"].astype(str)) | {UNKNOWN}
         for name, frame in (("users", tables.users), ("groups", tables.groups)):
             strange = sorted(set(frame["organisation"]) - known)
             if strange:
                 raise InputError(problem(path, None, "organisation", strange[0],
                                          f"an organisation code from organisations.csv "
-                                         f"(in {name})"))
+                                         f"(in the {name} table read from this export)"))
     validate(tables)
     for frame in (tables.users, tables.groups):
         frame.attrs.update({"available": dict(tables.available), "notes": list(tables.notes),

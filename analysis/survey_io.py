@@ -166,15 +166,19 @@ def _encoding_of(data: bytes) -> tuple[bytes, str]:
     return data, "utf-8"
 
 
-def _csv_rows(path: Path, max_rows: int | None = None) -> tuple[pd.DataFrame, str]:
+def _csv_rows(path: Path, max_rows: int | None = None,
+              header_rows: int = 1) -> tuple[pd.DataFrame, str]:
     """Read a delimited text file with no header interpretation: all cells as text.
 
     Parsed by pyarrow (multi-threaded, quoted line breaks allowed) into arrow-backed strings;
-    cp1252 files are re-encoded to UTF-8 first.
+    cp1252 files are re-encoded to UTF-8 first. ``header_rows`` only serves error messages: a
+    record with the wrong number of fields is named by its data row (see
+    :class:`analysis.errors.Problem`).
     """
     data, encoding = _encoding_of(path.read_bytes())
     if not data.strip():
-        raise InputError(problem(path, expected="a survey export with a header row (empty file)"))
+        raise InputError(problem(path, expected="a survey export with a header row: the file "
+                                 "is empty"))
     if encoding == "cp1252":
         logger.info("%s is not UTF-8; reading it as cp1252 (Windows, Dutch Excel)", path.name)
         data = data.decode("cp1252").encode("utf-8")
@@ -191,11 +195,63 @@ def _csv_rows(path: Path, max_rows: int | None = None) -> tuple[pd.DataFrame, st
                 column_types={f"f{i}": pyarrow.string() for i in range(width)},
                 strings_can_be_null=False, quoted_strings_can_be_null=False))
     except pyarrow.ArrowInvalid as exc:
-        row = re.search(r"[Rr]ow #?(\d+)", str(exc))
-        raise InputError(problem(path, int(row.group(1)) if row else None, None, None,
+        found = _ragged_record(data, sep, header_rows, path)
+        if found is not None:
+            raise InputError(found) from None
+        raise InputError(problem(path, None, None, None,
                                  f"a {sep!r}-separated export with the same number of fields "
                                  f"on every row ({exc})")) from None
+    if data.count(b'"') % 2:  # an odd number of quotes: perhaps a field cut off inside quotes
+        found = _ragged_record(data, sep, header_rows, path)
+        if found is not None:
+            raise InputError(found)
     return table.to_pandas(), encoding
+
+
+def _row_of_record(record: int, header_rows: int) -> int:
+    """The row a :class:`Problem` names for the 0-based record ``record`` of a text file."""
+    return record + 1 if record < header_rows else record - header_rows + 1
+
+
+def _ragged_record(data: bytes, sep: str, header_rows: int, path: Path) -> Problem | None:
+    """Find the first record whose number of fields differs from the first record's.
+
+    Also finds a last field cut off inside its quotes (a truncated file). Used only when
+    pyarrow refuses a file, or the quotes do not pair up, to name the row: pyarrow's message
+    shows the row's text but not its number.
+    """
+    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=sep,
+                        strict=True)
+    width, record, first_line = None, 0, 1
+    try:
+        for fields in reader:
+            if fields:  # pyarrow skips blank lines; so do the row numbers
+                if width is None:
+                    width = len(fields)
+                elif len(fields) != width:
+                    return _ragged_problem(path, record, header_rows, first_line, fields, sep,
+                                           f"{width} fields, as in the header; found "
+                                           f"{len(fields)} (a line cut off, or a separator "
+                                           "or quote too many)")
+                record += 1
+            first_line = reader.line_num + 1
+    except csv.Error as exc:
+        if "unexpected end of data" not in str(exc):
+            return None
+        tail = data.decode("utf-8").splitlines()[first_line - 1:]
+        return _ragged_problem(path, record, header_rows, first_line, tail, "\n",
+                               "a closing quote: the file ends inside a quoted field (cut off)")
+    return None
+
+
+def _ragged_problem(path: Path, record: int, header_rows: int, line: int, fields: list[str],
+                    sep: str, expected: str) -> Problem:
+    text = sep.join(fields)
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    where = "header row" if record < header_rows else "data row"
+    return problem(path, _row_of_record(record, header_rows), None, shown,
+                   f"{expected}; {where} {_row_of_record(record, header_rows)} starts on "
+                   f"line {line} of the file")
 
 
 def _xlsx_rows(path: Path) -> pd.DataFrame:
@@ -314,6 +370,8 @@ def read_export(path: str | Path, reader: str = "auto") -> Export:
     path = Path(path)
     if not path.exists():
         raise InputError(problem(path, expected="an existing survey export (file not found)"))
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(problem(path, expected="a survey export: the file is empty"))
     reader = detect_reader(path) if reader == "auto" else reader
     if reader not in READERS:
         raise InputError(problem(path, None, None, reader, f"a reader among {READERS}"))
@@ -324,10 +382,10 @@ def read_export(path: str | Path, reader: str = "auto") -> Export:
     return export
 
 
-def _rows_of(path: Path) -> tuple[pd.DataFrame, str]:
+def _rows_of(path: Path, header_rows: int = 1) -> tuple[pd.DataFrame, str]:
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
         return _xlsx_rows(path), "xlsx"
-    return _csv_rows(path)
+    return _csv_rows(path, header_rows=header_rows)
 
 
 def _read_limesurvey(path: Path) -> Export:
@@ -339,7 +397,11 @@ def _read_limesurvey(path: Path) -> Export:
 
 
 def _read_qualtrics(path: Path) -> Export:
-    raw, encoding = _rows_of(path)
+    header_rows = 3
+    if path.suffix.lower() not in {".xlsx", ".xlsm"}:  # the legacy layout has two
+        head, _ = _csv_rows(path, max_rows=1)
+        header_rows = 2 if len(head) and str(head.iloc[0, 0]).strip() == "V1" else 3
+    raw, encoding = _rows_of(path, header_rows)
     legacy = len(raw) > 1 and str(raw.iloc[0, 0]).strip() == "V1"
     current = len(raw) > 2 and any(str(v).startswith('{"ImportId"') for v in raw.iloc[2])
     if not (legacy or current):
@@ -359,7 +421,7 @@ def _read_qualtrics(path: Path) -> Export:
 
 
 def _read_surveymonkey(path: Path) -> Export:
-    raw, encoding = _rows_of(path)
+    raw, encoding = _rows_of(path, header_rows=2)
     if len(raw) < 2:
         raise InputError(problem(path, 2, None, None,
                                  "SurveyMonkey's second header row (sub-question or option)"))
@@ -532,6 +594,69 @@ def _item_columns(export: Export, codebook: Codebook, source: str) -> dict[str, 
         if column is not None:
             found[item.id] = column
     return found
+
+
+def _capped(problems: list[Problem], path: Path, more: str,
+            limit: int = 20) -> list[Problem]:
+    """The first ``limit`` problems and, when there are more, one line saying how many."""
+    if len(problems) <= limit:
+        return problems
+    column = problems[0].column if len({p.column for p in problems}) == 1 else None
+    rest = len(problems) - limit
+    return [*problems[:limit], problem(path, None, column, None,
+                                       f"the same as the lines above, for {rest} "
+                                       f"more {more}")]
+
+
+def _missing_item(export: Export, item, source: str) -> Problem:
+    """The header problem of a codebook item without a column in the export."""
+    wanted = item.sources.get(source)
+    if wanted is not None:
+        return problem(export.path, 1, str(wanted), None,
+                       f"this column in header row 1, for codebook item {item.id!r} (the "
+                       f"codebook's source name for {source!r})")
+    wording = next(iter(item.text.values()), "")
+    return problem(export.path, 1, None, item.id,
+                   f"a column for codebook item {item.id!r} in header row 1: the codebook "
+                   f"gives it no source name for {source!r} and no heading has its wording "
+                   f"{wording!r}")
+
+
+def _organisation_column(export: Export, codebook: Codebook, source: str,
+                         roles: dict[str, str]) -> tuple[str | None, Problem | None]:
+    """The organisation column the codebook names for ``source``, or the header problem.
+
+    Returns ``(heading, None)`` when the codebook names a column for this source
+    (``background.organisation.sources.<source>``) and the file has it, ``(None, problem)``
+    when the file lacks it, ``(None, None)`` when the codebook names none.
+    """
+    sources = (codebook.background.get("organisation") or {}).get("sources") or {}
+    wanted = sources.get(source)
+    if wanted is None:
+        return None, None
+    if "organisation" in roles:
+        return roles["organisation"], None
+    return None, problem(export.path, 1, str(wanted), None,
+                         f"this column in header row 1: the organisation of each respondent, "
+                         f"as the codebook names it (background.organisation.sources."
+                         f"{source}); without it no respondent belongs to an organisation")
+
+
+def _check_organisations(organisation: pd.Series, path: Path, column: str,
+                         register: pd.DataFrame | None, problems: list[Problem]) -> None:
+    """Add a problem per row with a blank organisation, or a code the register lacks."""
+    blank = np.flatnonzero(organisation.isna().to_numpy())
+    problems += _capped([problem(path, int(r) + 1, column, "",
+                                 "an organisation code on every row (the column the codebook "
+                                 "names for background.organisation)") for r in blank],
+                        path, "rows with a blank organisation")
+    if register is not None:
+        from analysis.organisations import check_known
+
+        try:
+            check_known(organisation, register, path, column)
+        except InputError as exc:
+            problems += exc.problems
 
 
 def _parse_datetime(values: pd.Series, path: Path, column: str,
@@ -778,7 +903,8 @@ def _looks_like_answers(values: pd.Series) -> bool:
 
 def read_survey(path: str | Path, codebook: Codebook | None, reader: str = "auto", *,
                 key: bytes, source: str | None = None,
-                items: list[str] | str | None = None) -> SurveyTables:
+                items: list[str] | str | None = None,
+                organisations: pd.DataFrame | None = None) -> SurveyTables:
     """Read one survey export into the respondents and answers tables.
 
     Parameters
@@ -796,6 +922,9 @@ def read_survey(path: str | Path, codebook: Codebook | None, reader: str = "auto
         Which ``sources`` entry of the codebook to use; defaults to the reader's name.
     items : list of str or str, optional
         Only with ``codebook=None``: the item columns (see :func:`as_is_codebook`).
+    organisations : DataFrame, optional
+        The organisation register (:func:`analysis.organisations.read`); when given, every
+        organisation code must be in it.
 
     Returns
     -------
@@ -805,8 +934,12 @@ def read_survey(path: str | Path, codebook: Codebook | None, reader: str = "auto
     Raises
     ------
     InputError
-        One problem per unknown answer label, unparseable date or number, or code outside an
-        item's range, each naming the file, row, column and value.
+        An empty file; a row with the wrong number of fields; a codebook item, or the
+        organisation column the codebook names (``background.organisation.sources``), missing
+        from the header (row: the header line); one problem per unknown answer label,
+        unparseable date or number, code outside an item's range, blank organisation or
+        organisation code the register lacks, each naming the file, row, column and value
+        (at most 20 of a kind, then how many more).
 
     Notes
     -----
@@ -824,12 +957,14 @@ def read_survey(path: str | Path, codebook: Codebook | None, reader: str = "auto
     ((1, 71), False)
     """
     export = read_export(path, reader)
-    return tables_from_export(export, codebook, key=key, source=source, items=items)
+    return tables_from_export(export, codebook, key=key, source=source, items=items,
+                              organisations=organisations)
 
 
 def tables_from_export(export: Export, codebook: Codebook | None, *, key: bytes,
                        source: str | None = None,
-                       items: list[str] | str | None = None) -> SurveyTables:
+                       items: list[str] | str | None = None,
+                       organisations: pd.DataFrame | None = None) -> SurveyTables:
     """Build the ingest tables from an :class:`Export` (see :func:`read_survey`)."""
     path = export.path
     if codebook is None:
@@ -850,13 +985,17 @@ def tables_from_export(export: Export, codebook: Codebook | None, *, key: bytes,
     if not columns:
         raise InputError(problem(path, 1, None, None,
                                  f"the item columns of codebook {codebook.instrument!r} for "
-                                 f"source {source!r}; none found (read a file that follows no "
-                                 "codebook as it is: codebook=None, or --codebook none)"))
+                                 f"source {source!r} in header row 1; none found. Check "
+                                 "--source and the codebook's 'sources' names, or read a "
+                                 "file that follows no codebook as it is (python -m analysis "
+                                 "validate FILE --codebook none)"))
+    # Header problems first: a column the codebook names that the file lacks.
     absent = [i for i in codebook.items if i not in columns]
-    if absent:
-        raise InputError(problem(path, 1, None, ", ".join(absent[:10]),
-                                 f"a column for every codebook item (source {source!r}); "
-                                 f"{len(absent)} missing"))
+    header = _capped([_missing_item(export, codebook.items[i], source) for i in absent],
+                     path, "codebook items without a column")
+    organisation_column, missing = _organisation_column(export, codebook, source, roles)
+    if header or missing:
+        raise InputError(([missing] if missing else []) + header)
     used = set(columns.values()) | set(roles.values()) | set(dropped)
     unmatched = [c for c in frame.columns if c not in used]
 
@@ -920,8 +1059,10 @@ def tables_from_export(export: Export, codebook: Codebook | None, *, key: bytes,
         is_test = is_test | token_text.fillna("").str.lower().str.startswith("test")
 
     organisation = text("organisation")
-    organisation = (pd.Series(pd.NA, index=frame.index, dtype="string")
-                    if organisation is None else organisation)
+    if organisation is None:
+        organisation = pd.Series(pd.NA, index=frame.index, dtype="string")
+    elif organisation_column is not None:
+        _check_organisations(organisation, path, organisation_column, organisations, problems)
     group_text = text("function_group")
     function_group = _function_groups(
         pd.Series("", index=frame.index) if group_text is None else group_text, codebook)
@@ -964,7 +1105,8 @@ def tables_from_export(export: Export, codebook: Codebook | None, *, key: bytes,
 
 
 def read_surveys(paths: list[str | Path], codebook: Codebook | None, reader: str = "auto", *,
-                 key: bytes, source: str | None = None) -> SurveyTables:
+                 key: bytes, source: str | None = None,
+                 organisations: pd.DataFrame | None = None) -> SurveyTables:
     """Read several exports and concatenate their tables (see :func:`read_survey`).
 
     With ``codebook=None`` every file must yield the same as-is items.
@@ -984,7 +1126,8 @@ def read_surveys(paths: list[str | Path], codebook: Codebook | None, reader: str
     parts, problems = [], []
     for path in paths:
         try:
-            parts.append(read_survey(path, codebook, reader, key=key, source=source))
+            parts.append(read_survey(path, codebook, reader, key=key, source=source,
+                                     organisations=organisations))
         except InputError as exc:
             problems += exc.problems
     if problems:

@@ -6,6 +6,12 @@ survey export it prints the rows read, the reader, the identifier columns it wou
 the carefulness screen's funnel (kept, excluded per rule); for a platform export the users,
 events, groups and memberships read. Nothing is written.
 
+When ``params.yaml`` names an organisation register (``ingest.organisations`` in
+``ingest.raw_dir``) or ``--organisations`` gives one, the organisation codes of every export
+are checked against it, as the ingest stage does. Files of a raw folder that are not exports
+(``README*``, ``*.yaml``, the register and the function group mapping) are skipped with a
+note, so ``python -m analysis validate data/raw/demo/*`` checks the demo folder.
+
 Exit status 0 when every file is usable; 1 with one line per problem (file, row, column,
 value, what was expected) otherwise, never a traceback. The pseudonymisation key is a random
 one for this run only: nothing hashed here is kept.
@@ -21,6 +27,7 @@ from pathlib import Path
 import yaml
 
 from analysis import codebook as cb
+from analysis import organisations as org_register
 from analysis.errors import InputError, problem
 from analysis.paths import PARAMS, resolve
 from analysis.screening import screen
@@ -51,8 +58,9 @@ def _is_platform(path: Path) -> bool:
 
 
 def _survey_lines(path: Path, codebook, reader: str, rules: dict, key: bytes,
-                  source: str | None = None) -> list[str]:
-    tables = read_survey(path, codebook, reader, key=key, source=source)
+                  source: str | None = None, register=None) -> list[str]:
+    tables = read_survey(path, codebook, reader, key=key, source=source,
+                         organisations=register)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = screen(tables.respondents, tables.answers, tables.codebook, rules)
@@ -83,18 +91,43 @@ def _ingest_path(params: dict, name: str | None) -> Path | None:
     return resolve(path) if path.is_absolute() or not raw_dir else resolve(raw_dir) / path
 
 
-def _platform_lines(path: Path, params: dict, key: bytes, mapping: Path | None) -> list[str]:
+def _not_an_export(path: Path, named: dict[str, Path | None]) -> str | None:
+    """Why ``path`` is no export (a README, a YAML file, the register, the mapping), or None."""
+    if path.is_file() and path.name.upper().startswith("README"):
+        return "a README"
+    if path.is_file() and path.suffix.lower() in {".yaml", ".yml"}:
+        return "a YAML file (a codebook or parameters)"
+    for what, other in named.items():
+        if other is not None and path.exists() and other.exists() and path.samefile(other):
+            return what
+    return None
+
+
+def _mapping_path(params: dict) -> Path | None:
+    return _ingest_path(params, (params.get("ingest") or {}).get("function_group_map"))
+
+
+def _register(params: dict, given: Path | None):
+    """The organisation register to check codes against: ``given``, else the params' one."""
+    path = given or _ingest_path(params, (params.get("ingest") or {}).get("organisations"))
+    if path is None:
+        return None, None
+    return path, org_register.read(path)
+
+
+def _platform_lines(path: Path, params: dict, key: bytes, mapping: Path | None,
+                    register=None) -> list[str]:
     from analysis.platform_io import read_platform
 
-    ingest = params.get("ingest") or {}
-    mapping = mapping or _ingest_path(params, ingest.get("function_group_map"))
+    mapping = mapping or _mapping_path(params)
     if mapping is None or not mapping.exists():
         raise InputError(problem(mapping or "params.yaml", None, "ingest.function_group_map",
                                  None, "the function group mapping needed to read a platform "
                                  "export (give it with --map)"))
     try:
         # validate judges the files it is given, whatever params.yaml says their format is
-        tables = read_platform(path, "auto", mapping=mapping, key=key)
+        tables = read_platform(path, "auto", mapping=mapping, key=key,
+                               organisations=register)
     except (OSError, ValueError, KeyError) as exc:
         if isinstance(exc, InputError):
             raise
@@ -129,6 +162,9 @@ def main(argv: list[str]) -> int:
                         "ingest.function_group_map of the params)")
     parser.add_argument("--reader", default=None, choices=["auto", *READERS],
                         help="survey reader (default: ingest.survey_reader of the params)")
+    parser.add_argument("--organisations", type=Path, default=None,
+                        help="organisation register whose codes the exports must use "
+                        "(default: ingest.organisations of the params, in ingest.raw_dir)")
     args = parser.parse_args(argv)
 
     problems, lines = [], []
@@ -151,16 +187,29 @@ def main(argv: list[str]) -> int:
         except InputError as exc:
             problems += exc.problems
 
+    register_path = register = None
+    try:
+        register_path, register = _register(params, args.organisations)
+    except InputError as exc:
+        problems += exc.problems
+    named = {"the organisation register": register_path,
+             "the function group mapping": args.mapping or _mapping_path(params)}
+
     for path in args.paths:
         try:
             if not path.exists():
                 raise InputError(problem(path, expected="an existing export (file not found)"))
+            reason = _not_an_export(path, named)
+            if reason is not None:
+                lines.append(f"{problem(path).file}: skipped, {reason}, not an export")
+                continue
             if _is_platform(path):
-                lines += _platform_lines(path, params, key, args.mapping)
+                lines += _platform_lines(path, params, key, args.mapping, register)
             elif path.suffix.lower() in SURVEY_SUFFIXES:
                 if codebook is None and problems:
                     continue  # the codebook itself is broken; already reported
-                lines += _survey_lines(path, codebook, reader, rules, key, args.source)
+                lines += _survey_lines(path, codebook, reader, rules, key, args.source,
+                                       register)
             else:
                 raise InputError(problem(path, None, None, path.suffix,
                                          "a survey export (.csv, .xlsx, .sav) or a platform "

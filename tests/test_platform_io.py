@@ -232,3 +232,92 @@ def test_m365_concealed_names_say_so_plainly():
 def test_attrs_carry_availability(yammer):
     assert yammer.users.attrs["available"]["likes_per_month"] is False
     assert yammer.users.attrs["format"] == "yammer"
+
+
+# --- broken exports stop at ingest, naming the file ----------------------------------------
+
+def _read(folder, **kwargs):
+    return read_platform(folder, mapping=folder / "function_group_map.csv", key=KEY, **kwargs)
+
+
+def test_users_csv_with_only_its_header_has_no_employee_accounts(tmp_path):
+    folder = _copy(tmp_path)
+    header = (folder / "users.csv").read_text().splitlines()[0]
+    (folder / "users.csv").write_text(header + "\n")
+    with pytest.raises(InputError) as info:
+        _read(folder)
+    (p,) = info.value.problems
+    assert p.file.endswith("users.csv")
+    assert "no employee accounts among its 0 user rows" in p.expected
+
+
+def test_users_csv_without_employees_has_no_employee_accounts(tmp_path):
+    folder = _copy(tmp_path)
+    users = pd.read_csv(folder / "users.csv", dtype=str, keep_default_na=False)
+    users["user_type"] = "citizen"  # all 11 rows of users.csv
+    users.to_csv(folder / "users.csv", index=False)
+    with pytest.raises(InputError, match="no employee accounts among its 11 user rows"):
+        _read(folder)
+
+
+def test_yammer_export_of_pending_users_only_has_no_employee_accounts(tmp_path):
+    folder = tmp_path / "yammer"
+    shutil.copytree(DATA / "yammer_export", folder)
+    users = pd.read_csv(folder / "Users.csv", dtype=str, keep_default_na=False)
+    users["state"] = "pending"  # invited, never joined: no accounts at all
+    users.to_csv(folder / "Users.csv", index=False)
+    with pytest.raises(InputError, match="no employee accounts") as info:
+        read_platform(folder, mapping=DATA / "yammer_export_map.csv", key=KEY)
+    assert info.value.problems[0].file.endswith("Users.csv")
+
+
+@pytest.mark.parametrize("name", ["users.csv", "events.csv", "groups.csv", "memberships.csv"])
+def test_zero_byte_export_file_says_the_file_is_empty(tmp_path, name):
+    folder = _copy(tmp_path)
+    (folder / name).write_bytes(b"")
+    with pytest.raises(InputError, match="the file is empty") as info:
+        _read(folder)
+    (p,) = info.value.problems
+    assert p.file.endswith(name)
+
+
+def test_zero_byte_m365_report_and_mapping_say_the_file_is_empty(tmp_path):
+    report = tmp_path / "VivaEngageActivityUserDetail.csv"
+    report.write_bytes(b"")
+    with pytest.raises(InputError, match="the file is empty"):
+        read_platform(report, mapping=DATA / "m365_map.csv", key=KEY)
+    folder = tmp_path / "m365"
+    shutil.copytree(DATA / "m365_reports", folder)
+    (folder / "VivaEngageGroupsActivityDetail.csv").write_bytes(b"\xef\xbb\xbf")  # a BOM only
+    with pytest.raises(InputError, match="the file is empty") as info:
+        read_platform(folder, mapping=DATA / "m365_map.csv", key=KEY)
+    assert info.value.problems[0].file.endswith("VivaEngageGroupsActivityDetail.csv")
+    mapping = tmp_path / "map.csv"
+    mapping.write_bytes(b"")
+    with pytest.raises(InputError, match="the file is empty"):
+        read_platform(DATA / "m365_reports", mapping=mapping, key=KEY)
+
+
+def test_unknown_organisation_code_names_users_csv_row_and_column(tmp_path):
+    folder = _copy(tmp_path)
+    users = pd.read_csv(folder / "users.csv", dtype=str, keep_default_na=False)
+    users.loc[2, "organisation"] = "G99"  # data row 3
+    users.to_csv(folder / "users.csv", index=False)
+    register = pd.read_csv(folder / "organisations.csv")
+    with pytest.raises(InputError) as info:
+        _read(folder, organisations=register)
+    (p,) = info.value.problems
+    assert p.file.endswith("export/users.csv")
+    assert (p.row, p.column, p.value) == (3, "organisation", "G99")
+
+
+def test_unknown_organisation_code_in_groups_csv(tmp_path):
+    folder = _copy(tmp_path)
+    groups = pd.read_csv(folder / "groups.csv", dtype=str, keep_default_na=False)
+    groups.loc[1, "organisation"] = "G77"  # data row 2
+    groups.to_csv(folder / "groups.csv", index=False)
+    with pytest.raises(InputError) as info:
+        _read(folder, organisations=pd.read_csv(folder / "organisations.csv"))
+    (p,) = info.value.problems
+    assert (p.file.rsplit("/", 1)[-1], p.row, p.column, p.value) == (
+        "groups.csv", 2, "organisation", "G77")

@@ -182,9 +182,9 @@ def test_limesurvey_codes_bom_and_comma(tmp_path, book):
 
 
 def test_unknown_label_names_file_row_column_value(tmp_path, book):
-    head = "id;submitdate;VERB[SQ001];VERB[SQ002];VERB[SQ004]"
-    rows = ["1;2026-03-05 10:20:00;Mee eens;Mee eens;Mee eens",
-            "2;2026-03-05 10:20:00;Mee eens;Heel erg mee eens;Mee eens"]
+    head = "id;submitdate;ORG;VERB[SQ001];VERB[SQ002];VERB[SQ004]"
+    rows = ["1;2026-03-05 10:20:00;NDM;Mee eens;Mee eens;Mee eens",
+            "2;2026-03-05 10:20:00;NDM;Mee eens;Heel erg mee eens;Mee eens"]
     path = _write(tmp_path / "bad.csv", [head, *rows])
     with pytest.raises(InputError) as caught:
         read_survey(path, book, key=KEY)
@@ -194,8 +194,8 @@ def test_unknown_label_names_file_row_column_value(tmp_path, book):
 
 
 def test_code_outside_range_and_bad_date_are_reported(tmp_path, book):
-    head = "id;submitdate;VERB[SQ001];VERB[SQ002];VERB[SQ004]"
-    rows = ["1;gisteren;7;1;1"]
+    head = "id;submitdate;ORG;VERB[SQ001];VERB[SQ002];VERB[SQ004]"
+    rows = ["1;gisteren;NDM;7;1;1"]
     path = _write(tmp_path / "range.csv", [head, *rows])
     with pytest.raises(InputError) as caught:
         read_survey(path, book, key=KEY)
@@ -203,10 +203,142 @@ def test_code_outside_range_and_bad_date_are_reported(tmp_path, book):
     assert found == {(1, "submitdate", "gisteren"), (1, "VERB[SQ001]", 7)}
 
 
-def test_missing_codebook_item_is_an_error(tmp_path, book):
-    path = _write(tmp_path / "short.csv", ["id;submitdate;VERB[SQ001]", "1;;A1"])
-    with pytest.raises(InputError, match="con_2, con_4"):
+def test_missing_codebook_item_names_the_heading_in_the_header(tmp_path, book):
+    # the codebook's limesurvey names of con_2 and con_4 (SMALL_BOOK); header line 1
+    path = _write(tmp_path / "short.csv", ["id;submitdate;ORG;VERB[SQ001]", "1;;NDM;A1"])
+    with pytest.raises(InputError) as caught:
         read_survey(path, book, key=KEY)
+    found = [(p.file.rsplit("/", 1)[-1], p.row, p.column) for p in caught.value.problems]
+    assert found == [("short.csv", 1, "VERB[SQ002]"), ("short.csv", 1, "VERB[SQ004]")]
+    assert "header row 1, for codebook item 'con_2'" in caught.value.problems[0].expected
+    assert "row 1, column 'VERB[SQ002]': expected this column in header row 1" in str(
+        caught.value)
+
+
+def test_missing_items_beyond_twenty_are_counted(tmp_path):
+    # 25 items, the file has none of the last 24: 20 named, then 'for 4 more'
+    raw = {"constructs": [{"id": "c", "name": {"nl": "C", "en": "C"}}],
+           "items": [{"id": f"i{k}", "construct": "c", "text": {"nl": f"t{k}", "en": f"t{k}"},
+                      "sources": {"limesurvey": f"Q[SQ{k:03d}]"}} for k in range(1, 26)]}
+    path = _write(tmp_path / "few.csv", ["id;Q[SQ001]", "1;A1"])
+    with pytest.raises(InputError) as caught:
+        read_survey(path, cb.from_dict(raw), "limesurvey", key=KEY)
+    problems = caught.value.problems
+    assert [p.column for p in problems[:20]] == [f"Q[SQ{k:03d}]" for k in range(2, 22)]
+    assert len(problems) == 21
+    assert problems[-1].row is None
+    assert "for 4 more codebook items without a column" in problems[-1].expected
+
+
+# --- the organisation column the codebook names (background.organisation.sources) ----------
+
+def test_missing_organisation_column_stops_in_read_survey(tmp_path, book):
+    # SMALL_BOOK: background.organisation.sources.limesurvey = 'ORG'
+    head = "id;submitdate;VERB[SQ001];VERB[SQ002];VERB[SQ004]"
+    path = _write(tmp_path / "no_org.csv", [head, "1;2026-03-05 10:20:00;A1;A2;A3"])
+    with pytest.raises(InputError) as caught:
+        read_survey(path, book, key=KEY)
+    (p,) = caught.value.problems
+    assert (p.file.endswith("no_org.csv"), p.row, p.column, p.value) == (True, 1, "ORG", None)
+    assert "header row 1" in p.expected
+    assert "background.organisation.sources.limesurvey" in p.expected
+
+
+def test_blank_organisation_rows_are_listed_up_to_twenty(tmp_path, book):
+    head = "id;submitdate;ORG;VERB[SQ001];VERB[SQ002];VERB[SQ004]"
+    rows = [f"{k};2026-03-05 10:20:00;{'NDM' if k % 2 else ''};A1;A2;A3" for k in range(1, 51)]
+    path = _write(tmp_path / "blanks.csv", [head, *rows])
+    with pytest.raises(InputError) as caught:
+        read_survey(path, book, key=KEY)
+    problems = caught.value.problems
+    # rows 2, 4, ..., 50 are blank: 25 of them; 20 named, then one line for the other 5
+    assert [(p.row, p.column, p.value) for p in problems[:20]] == [
+        (r, "ORG", "") for r in range(2, 42, 2)]
+    assert len(problems) == 21
+    assert (problems[-1].row, problems[-1].column) == (None, "ORG")
+    assert "for 5 more rows with a blank organisation" in problems[-1].expected
+
+
+def test_organisation_codes_checked_against_the_register(tmp_path, book):
+    head = "id;submitdate;ORG;VERB[SQ001];VERB[SQ002];VERB[SQ004]"
+    rows = ["1;2026-03-05 10:20:00;NDM;A1;A2;A3", "2;2026-03-05 10:20:00;XYZ;A1;A2;A3"]
+    path = _write(tmp_path / "codes.csv", [head, *rows])
+    register = pd.DataFrame({"code": ["NDM", "ZWK"]})
+    with pytest.raises(InputError) as caught:
+        read_survey(path, book, key=KEY, organisations=register)
+    (p,) = caught.value.problems
+    assert (p.row, p.column, p.value) == (2, "ORG", "XYZ")
+    assert read_survey(path, book, key=KEY).respondents.organisation.tolist() == ["NDM", "XYZ"]
+
+
+def test_codebook_naming_no_organisation_column_reads_without_one(tmp_path):
+    # no background section: nothing to demand; organisation stays missing
+    raw = {k: v for k, v in SMALL_BOOK.items() if k != "background"}
+    head = "id;submitdate;VERB[SQ001];VERB[SQ002];VERB[SQ004]"
+    path = _write(tmp_path / "plain.csv", [head, "1;2026-03-05 10:20:00;A1;A2;A3"])
+    tables = read_survey(path, cb.from_dict(raw), key=KEY)
+    assert tables.respondents.organisation.isna().all()
+
+
+# --- broken files: empty, cut off --------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["empty.csv", "empty.xlsx", "empty.sav"])
+def test_zero_byte_file_says_the_file_is_empty(tmp_path, book, name):
+    path = tmp_path / name
+    path.write_bytes(b"")
+    with pytest.raises(InputError, match="the file is empty") as caught:
+        read_survey(path, book, key=KEY)
+    assert caught.value.problems[0].file.endswith(name)
+
+
+def test_truncated_last_line_names_its_row(tmp_path, book):
+    # the third data row is cut off after two of its six fields (a download cut short)
+    head = "id;submitdate;ORG;VERB[SQ001];VERB[SQ002];VERB[SQ004]"
+    rows = ["1;2026-03-05 10:20:00;NDM;A1;A2;A3", "2;2026-03-05 10:20:00;NDM;A1;A2;A3",
+            "3;2026-03-05 10:2"]
+    path = _write(tmp_path / "cut.csv", [head, *rows], newline="\n")
+    with pytest.raises(InputError) as caught:
+        read_survey(path, book, key=KEY)
+    (p,) = caught.value.problems
+    assert (p.row, p.value) == (3, "3;2026-03-05 10:2")
+    assert "6 fields, as in the header; found 2" in p.expected
+    assert "line 4 of the file" in p.expected
+
+
+def test_truncated_inside_quotes_names_its_row(tmp_path, book):
+    # cut inside the quoted last field: the field count is right, the closing quote is gone;
+    # a quoted line break in row 1 makes data row 2 start on line 4
+    head = '"id";"submitdate";"ORG";"VERB[SQ001]";"VERB[SQ002]";"VERB[SQ004]"'
+    rows = ['"1";"2026-03-05 10:20:00";"N\nDM";"A1";"A2";"A3"',
+            '"2";"2026-03-05 10:20:00";"NDM";"A1";"A2";"A']
+    path = tmp_path / "cut.csv"
+    path.write_text("\n".join([head, *rows]), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_survey(path, book, key=KEY)
+    (p,) = caught.value.problems
+    assert p.row == 2
+    assert "the file ends inside a quoted field" in p.expected
+    assert "data row 2 starts on line 4" in p.expected
+
+
+def test_qualtrics_ragged_row_counts_three_header_rows(tmp_path):
+    lines = ["StartDate,ResponseId,Q1", "Start,Id,Vraag",
+             '"{""ImportId"":""startDate""}","{""ImportId"":""_recordId""}",'
+             '"{""ImportId"":""QID1""}"',
+             "2026-03-03 10:00:00,R_1,2", "2026-03-03 10:00:00,R_2,3,4"]
+    path = _write(tmp_path / "q.csv", lines, newline="\n")
+    with pytest.raises(InputError) as caught:
+        read_survey(path, None, key=KEY)
+    assert caught.value.problems[0].row == 2  # line 5: data row 2 under three header rows
+
+
+def test_suggestion_for_a_file_without_codebook_columns_holds_for_every_command():
+    # the reliability command has no '--codebook none'; the advice names validate's
+    with pytest.raises(InputError) as caught:
+        read_survey(LIMESURVEY, cb.from_dict(SMALL_BOOK), key=KEY)
+    message = str(caught.value)
+    assert "python -m analysis validate FILE --codebook none" in message
+    assert "codebook=None" not in message
 
 
 # --- SPSS -----------------------------------------------------------------------------------
@@ -304,8 +436,8 @@ def test_tidy_reads_r_write_csv(tmp_path, book):
 
 
 def test_read_surveys_hashes_unique_across_files(tmp_path, book):
-    lines = ["id;submitdate;VERB[SQ001];VERB[SQ002];VERB[SQ004]",
-             "1;2026-03-05 10:20:00;A1;A2;A3"]
+    lines = ["id;submitdate;ORG;VERB[SQ001];VERB[SQ002];VERB[SQ004]",
+             "1;2026-03-05 10:20:00;NDM;A1;A2;A3"]
     a = _write(tmp_path / "a.csv", lines)
     b = _write(tmp_path / "b.csv", lines)
     tables = read_surveys([a, b], book, key=KEY)
