@@ -108,7 +108,12 @@ def _mapping_path(params: dict) -> Path | None:
 
 
 def _register(params: dict, given: Path | None):
-    """The organisation register to check codes against: ``given``, else the params' one."""
+    """The organisation register to check codes against: ``given``, else the params' one.
+
+    ``--organisations none`` checks no codes (exports of another study than the params').
+    """
+    if given is not None and str(given).lower() == "none":
+        return None, None
     path = given or _ingest_path(params, (params.get("ingest") or {}).get("organisations"))
     if path is None:
         return None, None
@@ -164,7 +169,8 @@ def main(argv: list[str]) -> int:
                         help="survey reader (default: ingest.survey_reader of the params)")
     parser.add_argument("--organisations", type=Path, default=None,
                         help="organisation register whose codes the exports must use "
-                        "(default: ingest.organisations of the params, in ingest.raw_dir)")
+                        "(default: ingest.organisations of the params, in ingest.raw_dir); "
+                        "'none' checks no codes")
     args = parser.parse_args(argv)
 
     problems, lines = [], []

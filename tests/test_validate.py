@@ -116,6 +116,8 @@ def test_survey_codes_not_in_the_register_fail_validate(tmp_path, capsys):
     assert [line.split(": expected")[0] for line in lines] == [
         f"error: {shown}, row {r}, column 'Organisatie': value '{v}'"
         for r, v in ((1, "NDM"), (2, "NDM"), (3, "SGM"))]
+    assert cli(["validate", str(MONKEY), "--params", str(params),
+                "--organisations", "none"]) == 0  # another study's export: no check
     _register(tmp_path, ["ZWK", "NDM", "SGM"])
     assert cli(["validate", str(MONKEY), "--params", str(params)]) == 0
 
