@@ -50,9 +50,10 @@ def test_table_html_has_caption_and_header_cells():
 
 
 def test_counts_table_hides_small_counts():
+    # two groups: showing the 12 would reveal the 2 as the total minus 12, so both are hidden
     table = tables.counts_table(pd.Series({"internal": 12, "manager": 2}), EN, "Group", "c",
                                 min_size=5, labels=EN.group)
-    assert table.cells["n"].tolist() == ["12", "< 5"]
+    assert table.cells["n"].tolist() == [EN("marks.suppressed"), "< 5"]
     assert table.notes
 
 
@@ -180,3 +181,20 @@ def test_group_table_puts_n_in_headers_and_marks_suppression():
     assert list(table.cells.columns) == ["Topic", "Managers (n < 5)", "Policy (n = 12)"]
     assert table.cells.iloc[0].tolist() == ["Culture", "—*", "3.20"]
     assert any("—*" in note for note in table.notes) and any("▲" in n for n in table.notes)
+
+
+def test_group_counts_hide_a_second_group_when_one_is_small():
+    # hand case: 66 kept = 23 + 12 + 16 + 13 + 2. Showing '< 5' for the 2 while showing the
+    # other four lets a reader compute 66 - 64 = 2; the smallest other group that is not the
+    # managers (12, external) must be hidden too.
+    from analysis.report import load_text
+    from analysis.report.tables import counts_table
+
+    text = load_text("nl")
+    counts = pd.Series({"internal": 23, "external": 12, "policy": 16, "manager": 13,
+                        "unknown": 2})
+    table = counts_table(counts, text, "Functiegroep", "caption", min_size=5)
+    shown = dict(zip(table.cells["Functiegroep"], table.cells["n"], strict=True))
+    assert shown["unknown"] == text("marks.small_n", min_size=5)
+    assert shown["external"] == text("marks.suppressed")
+    assert shown["internal"] == "23" and shown["manager"] == "13"

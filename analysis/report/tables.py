@@ -154,17 +154,28 @@ def counts_table(counts: pd.Series, text: Text, first: str, caption: str, min_si
                  = None, labels=None) -> ReportTable:
     """A one-column count table (label, n), e.g. exclusions per rule or responses per group.
 
-    With ``min_size``, counts below it read '< min_size' (and the note says why).
+    With ``min_size`` the counts are parts of a whole whose total the report shows elsewhere
+    (respondents per function group): counts below it read '< min_size', and complementary
+    suppression (:func:`analysis.confidentiality.suppress`) hides one more count with the
+    suppression mark, so that the small one cannot be worked out as the total minus the rest.
     """
+    from analysis.benchmark import KEEP_LAST
+    from analysis.confidentiality import TOTAL, suppress
+
     labels = labels or (lambda k: k)
-    cells = pd.DataFrame({
-        first: [labels(k) for k in counts.index],
-        text("columns.n"): [format_n(v, min_size, text) if min_size else text.num(v, 0)
-                            for v in counts.to_numpy()],
-    })
+    shown = [text.num(v, 0) for v in counts.to_numpy()]
     notes = []
-    if min_size and (counts < min_size).any():
-        notes.append(text("marks.suppressed_note", min_size=min_size))
+    if min_size:
+        frame = pd.DataFrame({"scope": "counts", "function_group": [TOTAL, *counts.index],
+                              "n": [counts.sum(), *counts.to_numpy()]})
+        reason = suppress(frame, "n", ["scope"], min_size, hide_n=False,
+                          keep_last=KEEP_LAST)["suppression_reason"].fillna("").to_numpy()[1:]
+        shown = [text("marks.small_n", min_size=min_size) if r == "group_size"
+                 else text("marks.suppressed") if r == "complementary" else s
+                 for r, s in zip(reason, shown, strict=True)]
+        if (reason != "").any():
+            notes.append(text("marks.suppressed_note", min_size=min_size))
+    cells = pd.DataFrame({first: [labels(k) for k in counts.index], text("columns.n"): shown})
     return ReportTable(cells, caption, notes, [text("columns.n")])
 
 
