@@ -412,7 +412,8 @@ def questions_vs_culture(values: pd.DataFrame, links: pd.DataFrame | None = None
         One row per level and method: ``level``, ``method``, ``n``, ``r``, ``ci_low``,
         ``ci_high``, ``p`` (two-sided), ``p_greater`` (one-sided, the study's hypothesis
         r > 0), ``small_n``, and ``answer`` (``more questions``, ``fewer questions``,
-        ``no clear link``: p_greater < 0.05 or its mirror).
+        ``no clear link``: the 95% interval lies above zero, below zero, or includes it;
+        ``p_greater`` is reported for readers who hold the one-sided hypothesis).
 
     Notes
     -----
@@ -454,9 +455,11 @@ def questions_vs_culture(values: pd.DataFrame, links: pd.DataFrame | None = None
     out = pd.concat(tables, ignore_index=True).drop(columns=["p_adj"])
     r, p = out["r"].to_numpy(), out["p"].to_numpy()
     out["p_greater"] = np.where(r > 0, p / 2, 1 - p / 2)
+    # the answer follows the 95% interval the reports print beside it, so that a reader never
+    # sees 'yes' next to an interval that includes zero
     answer = np.full(len(out), "no clear link", dtype=object)
-    answer[out["p_greater"].to_numpy() < 0.05] = "more questions"
-    answer[(1 - out["p_greater"].to_numpy()) < 0.05] = "fewer questions"
+    answer[(out["ci_low"] > 0).to_numpy()] = "more questions"
+    answer[(out["ci_high"] < 0).to_numpy()] = "fewer questions"
     out["answer"] = answer
     return out[["level", "x", "y", "method", "n", "r", "ci_low", "ci_high", "p", "p_greater",
                 "small_n", "answer"]]

@@ -4,6 +4,7 @@ The fixture tests/data/pingouin_pairwise_corr_dolan2009/ is pingouin's Dolan et 
 Big-Five data; its SOURCE.txt lists the correlations printed in pingouin's documentation.
 """
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -227,3 +228,18 @@ def test_perfect_correlation_has_no_interval():
     low, high = correlation_ci(np.array([1.0, -1.0, 0.5]), np.array([7, 7, 7]), "spearman")
     assert np.isnan(low[:2]).all() and np.isnan(high[:2]).all()
     assert -1 < low[2] < 0.5 < high[2] < 1
+
+
+def test_questions_answer_follows_the_printed_interval():
+    # The reports print the 95% interval beside the answer. With 7 organisations a moderate
+    # link can be one-sided significant (p/2 < .05) while the interval still includes 0; the
+    # answer must then be 'no clear link', never 'more questions' next to [-0.2, 0.96].
+    for seed in range(40):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SmallSampleWarning)
+            found = questions_vs_culture(org_values(seed=seed, slope=0.5, n_orgs=7))
+        org = found[found["level"] == "organisation"]
+        for row in org.itertuples():
+            expected = ("more questions" if row.ci_low > 0 else
+                        "fewer questions" if row.ci_high < 0 else "no clear link")
+            assert row.answer == expected, row
