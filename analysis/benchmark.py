@@ -282,10 +282,12 @@ def benchmark(values: pd.DataFrame, organisations: pd.DataFrame, params: dict | 
     -----
     *Comparison set.* For organisation o it holds the organisations j allowed by
     ``comparison`` (all others, or all including o) and ``restrict_by`` (same type or size
-    class) whose cell rests on at least ``min_group_size`` units; a smaller cell is never part
-    of a benchmark, so a benchmark minimum or maximum never shows a hidden group. With fewer
-    than ``min_organisations`` the benchmark columns are missing and ``benchmark_reason`` says
-    why.
+    class) whose cell rests on at least ``min_group_size`` units and is shown; a smaller cell
+    is never part of a benchmark, so a benchmark minimum or maximum never shows a hidden group.
+    With fewer than ``min_organisations`` the benchmark columns are missing and
+    ``benchmark_reason`` says why. A cell hidden by complementary suppression in its own
+    organisation's report stays out of every benchmark too, so that the pilot study's
+    per-organisation values and a benchmark together never reveal it.
 
     *Benchmark value.* B = (1/k) sum_j m_j over the k organisations of the set (each counts
     once); median and quartiles are numpy's default (linear, R type 7) over the m_j.
@@ -358,7 +360,15 @@ def benchmark(values: pd.DataFrame, organisations: pd.DataFrame, params: dict | 
     n[row, col] = cells["n"].to_numpy()
     mean[row, col] = cells["mean"].to_numpy()
     var[row, col] = cells["var"].to_numpy()
-    valid = (n >= min_size) & np.isfinite(mean)
+    # a cell enters comparisons only when its own report shows it: not below min_size and not
+    # hidden by complementary suppression. Otherwise a hidden group could be worked out from a
+    # benchmark (this organisation's, or the pilot study's) and the other values shown.
+    hidden = suppress(cells[["organisation", "function_group", "variable", "n"]], "n",
+                      ["organisation", "variable"], min_size, value_cols=[],
+                      keep_last=KEEP_LAST)["suppressed"].to_numpy(dtype=bool)
+    shown_cell = np.zeros(shape, dtype=bool)
+    shown_cell[row, col] = ~hidden
+    valid = shown_cell & (n >= min_size) & np.isfinite(mean)
     vf = valid.astype(float)
     m0 = np.where(valid, mean, 0.0)
     v0 = np.where(valid & np.isfinite(var), var, 0.0)

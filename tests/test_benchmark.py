@@ -398,3 +398,31 @@ def test_benchmark_quantiles_match_numpy_on_the_comparison_set(prm):
         assert (row["benchmark_min"], row["benchmark_max"]) == pytest.approx(
             (min(comparison), max(comparison)))
     assert checked >= 5
+
+
+def test_complementary_hidden_cell_stays_out_of_other_benchmarks():
+    # Hand case, six organisations. In B the 'unknown' group has 2 respondents (hidden) and
+    # policy, its smallest other group, is hidden alongside it. B's policy mean must then not
+    # feed A's policy benchmark: the pilot study shows C..F by code, and a benchmark over
+    # B..F would give B's hidden mean as 5 * benchmark - (C + D + E + F).
+    rng = np.random.default_rng(4)
+    rows = []
+    for code in "ABCDEF":
+        sizes = {"internal": 20, "policy": 8}
+        if code == "B":
+            sizes["unknown"] = 2
+        for group, size in sizes.items():
+            for i in range(size):
+                rows.append({"organisation": code, "function_group": group,
+                             "unit": f"{code}{group}{i}", "variable": "x",
+                             "value": float(rng.normal(3 + (code == "B"), 1)),
+                             "source": "survey"})
+    values = pd.DataFrame(rows)
+    table = benchmark(values, organisations_table(list("ABCDEF")),
+                      {"min_organisations": 3, "min_group_size": 5})
+    cell = table.set_index(["organisation", "function_group"])
+    assert cell.loc[("B", "policy"), "suppression_reason"] == "complementary"
+    others = [values[(values.organisation == c) & (values.function_group == "policy")]
+              ["value"].mean() for c in "CDEF"]
+    assert cell.loc[("A", "policy"), "n_organisations"] == 4
+    assert cell.loc[("A", "policy"), "benchmark_mean"] == pytest.approx(np.mean(others))
