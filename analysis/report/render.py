@@ -57,7 +57,8 @@ def git_commit(root: Path = ROOT) -> str:
         commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
                                 capture_output=True, text=True, check=True).stdout.strip()
         dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain",
-                                "--untracked-files=no", "analysis", "notebooks"],
+                                "--untracked-files=no", "analysis", "notebooks", "params.yaml",
+                                "dvc.yaml"],
                                capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
