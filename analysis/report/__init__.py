@@ -80,8 +80,11 @@ class Text:
                                                                     text) else text
 
     def signed(self, value, digits: int = 2) -> str:
-        """Format a difference with an explicit sign (a true minus sign for negatives)."""
+        """Format a difference with an explicit sign (a true minus sign for negatives); a value
+        that rounds to zero reads as plain 0, never '−0' or '+0,00'."""
         text = self.num(abs(value), digits)
+        if not any(c in "123456789" for c in text):
+            return text
         return ("+" if value > 0 else "−" if value < 0 else "") + text
 
     def p(self, value) -> str:

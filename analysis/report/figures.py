@@ -28,6 +28,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
+from matplotlib.ticker import FuncFormatter, ScalarFormatter  # noqa: E402
 
 from analysis.report import Text  # noqa: E402
 
@@ -73,7 +74,47 @@ class ReportFigure:
         return bundle
 
 
-def _finish(fig: Figure, caption: str, alt: str) -> ReportFigure:
+def number_formatter(text: Text) -> FuncFormatter:
+    """A tick formatter that writes numbers in the report language: decimal mark and thousands
+    separator from the text catalogue, a true minus sign, no trailing zeros, never '−0'.
+
+    No system locale is needed: the marks come from ``text_<language>.yaml``.
+
+    Examples
+    --------
+    >>> from analysis.report import load_text
+    >>> f = number_formatter(load_text("nl"))
+    >>> f(0.25), f(1.0), f(-0.4), f(-1e-17), f(2500)
+    ('0,25', '1', '−0,4', '0', '2.500')
+    """
+    decimal, thousands = text.get("decimal"), text.get("thousands")
+
+    def fmt(x, pos=None):
+        x = round(float(x), 10)
+        if x == 0:
+            return "0"
+        digits = len(np.format_float_positional(abs(x), trim="-").partition(".")[2])
+        out = f"{x:,.{min(digits, 6)}f}"
+        return out.translate(str.maketrans({",": thousands, ".": decimal, "-": "−"}))
+
+    return FuncFormatter(fmt)
+
+
+def localise_axes(fig: Figure, text: Text) -> None:
+    """Put :func:`number_formatter` on every numeric axis of ``fig``, colour bars included.
+
+    Axes whose ticks carry fixed labels (function groups, organisations) keep them.
+    """
+    formatter = number_formatter(text)
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if isinstance(axis.get_major_formatter(), ScalarFormatter):
+                axis.set_major_formatter(formatter)
+
+
+def _finish(fig: Figure, caption: str, alt: str, text: Text | None = None) -> ReportFigure:
+    if text is not None:
+        localise_axes(fig, text)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, facecolor="white")
     return ReportFigure(buffer.getvalue(), caption, alt, int(fig.get_figwidth() * DPI))
@@ -173,32 +214,55 @@ def benchmark_dots(rows: pd.DataFrame, text: Text, organisation: str, labels: di
                variables=", ".join(labels.get(v, v) for v in variables),
                organisation=organisation,
                summary=_summary(text, names, scaled, fmt[bool(all_share)]))
-    return _finish(fig, caption, alt)
+    return _finish(fig, caption, alt, text)
 
 
 def diff_heatmap(rows: pd.DataFrame, text: Text, labels: dict, caption: str,
                  value: str = "diff", center: float = 0.0, cmap: str = DIVERGING,
                  col_col: str = "function_group", col_labels=None, fmt=None,
                  axis_label: str | None = None, alt_key: str = "figures.alt_heatmap",
-                 limits: tuple[float, float] | None = None) -> ReportFigure:
+                 limits: tuple[float, float] | None = None, reverse=(),
+                 min_organisations: int | None = None) -> ReportFigure:
     """Heat map of variables (rows) × function groups (columns), suppressed cells masked.
 
     A suppressed cell is never coloured as a value: it is drawn light grey, hatched and marked
-    with the suppression mark. A diverging scale is symmetric around ``center``; a sequential
-    one spans ``limits`` when given (shares: 0 to 1), else the values shown.
+    with the suppression mark. A difference without a benchmark (``value='diff'`` missing, or
+    ``n_organisations`` below ``min_organisations``) is a different thing: its cell is white,
+    not hatched, and carries the no-benchmark mark; the caption says what both marks mean.
+    A diverging scale is symmetric around ``center``; a sequential one spans ``limits`` when
+    given (shares: 0 to 1), else the values shown.
+
+    Variables in ``reverse`` (higher is worse, ``params.yaml`` ``correlate.reverse``) are
+    coloured by the negated difference, so that blue always means favourable; the numbers
+    printed in the cells stay as they are, and caption and alt text name those rows.
     """
     col_labels = col_labels or text.group
     fmt = fmt or (lambda v: text.signed(v, 2))
     variables = list(dict.fromkeys(rows["variable"]))
     keys = list(dict.fromkeys(rows[col_col]))
-    grid = rows.pivot_table(index="variable", columns=col_col, values=value, aggfunc="first",
-                            dropna=False).reindex(index=variables, columns=keys)
-    hidden = rows.assign(_h=rows["suppressed"].astype(float)).pivot_table(
-        index="variable", columns=col_col, values="_h", aggfunc="first").reindex(
-        index=variables, columns=keys)
-    hidden = hidden.fillna(1.0).astype(bool) | grid.isna()
-    shown = grid.mask(hidden)
+
+    def pivot(column, frame=rows):
+        return frame.pivot_table(index="variable", columns=col_col, values=column,
+                                 aggfunc="first", dropna=False).reindex(index=variables,
+                                                                        columns=keys)
+
+    grid = pivot(value)
+    suppressed = pivot("_h", rows.assign(_h=rows["suppressed"].astype(float))).fillna(
+        1.0).astype(bool)
+    if value == "diff":
+        lacking = rows["benchmark"].isna() if "benchmark" in rows else pd.Series(False, rows.index)
+        if min_organisations is not None and "n_organisations" in rows:
+            lacking |= rows["n_organisations"] < min_organisations
+        no_bench = pivot("_b", rows.assign(_b=lacking.astype(float))).fillna(0.0).astype(bool)
+        no_bench = (no_bench | grid.isna()) & ~suppressed
+    else:
+        no_bench = pd.DataFrame(False, index=grid.index, columns=grid.columns)
+    hidden = suppressed | (grid.isna() & ~no_bench)
+    shown = grid.mask(hidden | no_bench)
     values = shown.to_numpy(dtype=float)
+    flipped = [v for v in variables if v in set(reverse)] if value == "diff" else []
+    sign = np.array([-1.0 if v in flipped else 1.0 for v in variables])[:, None]
+    colour_values = center + sign * (values - center)
     with matplotlib.rc_context(FONT):
         fig = Figure(figsize=(2.6 + 1.05 * len(keys), 0.9 + 0.36 * len(variables)),
                      layout="constrained")
@@ -215,7 +279,7 @@ def diff_heatmap(rows: pd.DataFrame, text: Text, labels: dict, caption: str,
             vmin, vmax = (vmin - 0.5, vmax + 0.5) if vmin == vmax else (vmin, vmax)
         colours = matplotlib.colormaps[cmap]
         norm = matplotlib.colors.Normalize(vmin, vmax)
-        mesh = ax.pcolormesh(np.ma.masked_invalid(values), cmap=colours, norm=norm,
+        mesh = ax.pcolormesh(np.ma.masked_invalid(colour_values), cmap=colours, norm=norm,
                              edgecolors="white", linewidth=0.8)
         for (i, j), v in np.ndenumerate(values):
             if hidden.iat[i, j]:
@@ -225,27 +289,49 @@ def diff_heatmap(rows: pd.DataFrame, text: Text, labels: dict, caption: str,
                         fontsize=8, color="#1A1A1A",
                         bbox={"facecolor": PALETTE["suppressed"], "lw": 0, "pad": 1})
                 continue
+            if no_bench.iat[i, j]:
+                ax.add_patch(Rectangle((j, i), 1, 1, facecolor="white", edgecolor="#A6A6A6",
+                                       lw=0.6))
+                ax.text(j + 0.5, i + 0.5, text("marks.no_benchmark"), ha="center",
+                        va="center", fontsize=8, color="#1A1A1A")
+                continue
             # dark text on light cells, white on dark ones (relative luminance of the fill)
-            r, g, b, _ = colours(norm(v))
+            r, g, b, _ = colours(norm(colour_values[i, j]))
             light = 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.45
             ax.text(j + 0.5, i + 0.5, fmt(v), ha="center", va="center", fontsize=8,
                     color="#1A1A1A" if light else "#FFFFFF")
         ax.set_xticks(np.arange(len(keys)) + 0.5, [col_labels(k) for k in keys],
                       rotation=20 if len(keys) > 3 else 0, ha="right" if len(keys) > 3
                       else "center")
-        ax.set_yticks(np.arange(len(variables)) + 0.5, [labels.get(v, v) for v in variables])
+        ax.set_yticks(np.arange(len(variables)) + 0.5,
+                      [labels.get(v, v) + (" ↕" if v in flipped else "") for v in variables])
         ax.set_xlim(0, len(keys))
         ax.set_ylim(len(variables), 0)
         ax.tick_params(length=0)
         for spine in ax.spines.values():
             spine.set_visible(False)
         fig.colorbar(mesh, ax=ax, label=axis_label or text("figures.diff_axis"), shrink=0.8)
+    notes = []
+    if hidden.to_numpy().any():
+        notes.append(text("figures.heatmap_suppressed_note"))
+    if no_bench.to_numpy().any():
+        notes.append(text("figures.heatmap_no_benchmark_note"))
+    flipped_note = text("figures.heatmap_reverse_note",
+                        variables=", ".join(labels.get(v, v) for v in flipped)) if flipped else ""
+    if flipped_note:
+        notes.append(flipped_note)
+    if notes:
+        caption = " ".join([caption, *notes])
     stacked = shown.stack()
     names = pd.Series([f"{col_labels(k)}, {labels.get(v, v)}" for v, k in stacked.index],
                       index=stacked.index)
     alt = text(alt_key, n_constructs=len(variables), n_suppressed=int(hidden.to_numpy().sum()),
                summary=_summary(text, names, stacked, fmt))
-    return _finish(fig, caption, alt)
+    if no_bench.to_numpy().any():
+        alt += " " + text("figures.alt_no_benchmark", n=int(no_bench.to_numpy().sum()))
+    if flipped_note:
+        alt += " " + flipped_note
+    return _finish(fig, caption, alt, text)
 
 
 def gap_bars(gap: pd.DataFrame, text: Text, labels: dict, organisation: str,
@@ -299,7 +385,7 @@ def gap_bars(gap: pd.DataFrame, text: Text, labels: dict, organisation: str,
     names = here["variable"].astype(str).map(lambda c: labels.get(c, c))
     alt = text("figures.alt_gap", n=len(variables), organisation=organisation,
                summary=_summary(text, names, here["gap"], lambda v: text.signed(v, 2)))
-    return _finish(fig, caption, alt)
+    return _finish(fig, caption, alt, text)
 
 
 def _wrap(label: str, width: int) -> str:
@@ -345,7 +431,7 @@ def index_scatter(points: pd.DataFrame, text: Text, caption: str, highlight: str
         described = text("figures.alt_scatter_highlight", organisation=highlight_label,
                          x=text.num(r["survey_index"]), y=text.num(r["usage_index"]))
     alt = text("figures.alt_scatter", n=len(points), highlight=described)
-    return _finish(fig, caption, alt)
+    return _finish(fig, caption, alt, text)
 
 
 def score_boxes(scores: pd.DataFrame, constructs: list[str], text: Text, labels: dict,
@@ -390,4 +476,4 @@ def score_boxes(scores: pd.DataFrame, constructs: list[str], text: Text, labels:
     alt = text("figures.alt_box", n=len(constructs),
                summary=_summary(text, pd.Series(means.index, index=means.index), means,
                                 lambda v: text.num(v, 2)))
-    return _finish(fig, caption, alt)
+    return _finish(fig, caption, alt, text)

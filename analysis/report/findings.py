@@ -17,7 +17,9 @@ def key_findings(rows: pd.DataFrame, text: Text, labels: dict, kinds: dict,
                  n_max: int = 5, n_min: int = 3) -> list[str]:
     """Write three to five key findings for one organisation from its benchmark rows.
 
-    The first finding tallies the comparisons (clearly above / clearly below / in line); then
+    The first finding tallies the tested comparisons (clearly above / clearly below / in line;
+    a comparison with band ``not_tested``, e.g. a measure without variance, is not counted as
+    'in line' but named in a sentence of its own, and never used as a finding); then
     come the clear differences, largest |g| first, at most one per variable so that one theme
     does not crowd out the rest. When fewer than ``n_min`` findings result, the largest
     difference that did not reach a band and the variable closest to the benchmark fill up.
@@ -55,12 +57,20 @@ def key_findings(rows: pd.DataFrame, text: Text, labels: dict, kinds: dict,
                     benchmark=format_value(r["benchmark"], kind, text),
                     g=text.signed(r["g"], 2) if pd.notna(r["g"]) else text("marks.not_available"))
 
+    untested = usable["band"].isna() | usable["band"].eq("not_tested")
+    n_not_tested = int(untested.sum())
+    usable = usable[~untested].copy()
+    if usable.empty:
+        return [text("findings.none")]
     usable["abs_g"] = usable["g"].abs().fillna(0)
     clear = usable[usable["band"].isin(["above", "below"])].sort_values("abs_g", ascending=False)
-    findings = [text("findings.tally", n_compared=len(usable),
-                     n_above=int((usable["band"] == "above").sum()),
-                     n_below=int((usable["band"] == "below").sum()),
-                     n_in_line=int((~usable["band"].isin(["above", "below"])).sum()))]
+    tally = text("findings.tally", n_compared=len(usable),
+                 n_above=int((usable["band"] == "above").sum()),
+                 n_below=int((usable["band"] == "below").sum()),
+                 n_in_line=int((~usable["band"].isin(["above", "below"])).sum()))
+    if n_not_tested:
+        tally += " " + text("findings.not_tested", n_not_tested=n_not_tested)
+    findings = [tally]
     chosen = clear.drop_duplicates("variable").head(n_max - 1)
     findings += [fill(f"findings.{r['band']}", r) for _, r in chosen.iterrows()]
     rest = usable.drop(index=chosen.index)

@@ -357,7 +357,9 @@ def survey(ctx: Context) -> list:
     rows = ctx.rows("survey")
     if not rows.empty:
         caption = _caption(ctx, "sections.survey.caption")
-        blocks.append(figures.diff_heatmap(rows, t, ctx.labels, caption))
+        reverse = ctx.params.get("correlate", {}).get("reverse", [])
+        blocks.append(figures.diff_heatmap(rows, t, ctx.labels, caption, reverse=reverse,
+                                           min_organisations=ctx.min_organisations))
         blocks += benchmark_tables(ctx, rows, "survey")
     blocks += [heading(3, t("sections.survey.gap_title")), para(t("sections.survey.gap_intro"))]
     gap = culture_gap(ctx, ctx.organisation)
@@ -366,6 +368,13 @@ def survey(ctx: Context) -> list:
     here = gap[gap["scope"] == "organisation"]
     if here.empty or here["suppressed"].all():
         return blocks + [para(t("sections.survey.gap_none"))]
+    # benchmark rows without a value (too few organisations) are left out, and said so once
+    empty_bench = gap["scope"].eq("benchmark") & gap["gap"].isna() & ~gap["suppressed"].astype(
+        bool)
+    if empty_bench.any():
+        gap = gap[~empty_bench].reset_index(drop=True)
+        blocks.append(para(t("sections.survey.gap_no_benchmark",
+                             min_organisations=ctx.min_organisations)))
     caption = _caption(ctx, "sections.survey.gap_caption")
     blocks.append(figures.gap_bars(gap, t, ctx.labels, ctx.name, caption))
     blocks.append(_gap_table(gap, ctx, t("sections.survey.gap_table_caption"),

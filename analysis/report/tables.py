@@ -120,7 +120,10 @@ def benchmark_table(rows: pd.DataFrame, text: Text, organisation: str, labels: d
             value = diff = ci = band = mark
         else:
             value = format_value(r["value"], kind, text)
-            diff = text.signed(r["diff"] * scale, digits) if has_bench and pd.notna(
+            # a difference of shares is in percentage points: say so in the cell (the CI beside
+            # it is of that difference, so it goes without, to stay on one line)
+            unit = " " + text("units.pp") if kind == "share" else ""
+            diff = text.signed(r["diff"] * scale, digits) + unit if has_bench and pd.notna(
                 r["diff"]) else no_bench
             if has_bench and pd.notna(r["ci_low"]) and pd.notna(r["ci_high"]):
                 ci = f"{text.num(r['ci_low'] * scale, digits)} – " \
