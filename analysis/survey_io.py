@@ -808,7 +808,7 @@ def _function_groups(values: pd.Series, codebook: Codebook | None) -> pd.Series:
     groups = folded.map(table).fillna(UNKNOWN_GROUP).astype("string")
     unmapped = folded[(groups == UNKNOWN_GROUP) & (folded != "") & (folded != UNKNOWN_GROUP)]
     if len(unmapped):
-        logger.warning("%d respondents have a function group the codebook does not map (%s); "
+        logger.warning("function group not mapped by the codebook for %d respondent(s) (%s); "
                        "counted as 'unknown'", len(unmapped), ", ".join(unmapped.unique()[:5]))
     return groups
 
@@ -1064,6 +1064,11 @@ def tables_from_export(export: Export, codebook: Codebook | None, *, key: bytes,
     elif organisation_column is not None:
         _check_organisations(organisation, path, organisation_column, organisations, problems)
     group_text = text("function_group")
+    named = ((codebook.background.get("function_group") or {}).get("sources") or {}).get(source)
+    if group_text is None and named is not None:
+        # not an error (a survey may leave the question out), but never silent
+        logger.warning("%s: no column %r, which the codebook names for the function group: all "
+                       "%d respondents are counted as 'unknown'", path.name, named, len(frame))
     function_group = _function_groups(
         pd.Series("", index=frame.index) if group_text is None else group_text, codebook)
     platform = text("platform_user")

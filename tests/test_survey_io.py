@@ -481,3 +481,21 @@ def test_demo_export_keeps_no_direct_identifier():
     assert counts["excluded_by_rule"]["test_responses"] == sum(r["token"] == "test" for r in raw)
     blank_group = sum(r["FUNCTIE"] == "" for r in raw)
     assert (tables.respondents.function_group == "unknown").sum() == blank_group
+
+
+def test_missing_function_group_column_is_logged_not_silent(tmp_path, book, caplog):
+    # the codebook names FUNCTIE for limesurvey; a file without it keeps every respondent as
+    # 'unknown' (nothing lost) and says so in the log that ingest and validate print
+    import logging
+
+    head = "id;submitdate;ORG;VERB[SQ001];VERB[SQ002];VERB[SQ004]"
+    path = _write(tmp_path / "no_group.csv", [head, "1;2026-03-05 10:20:00;NDM;A1;A2;A3"])
+    logger = logging.getLogger("analysis")
+    logger.addHandler(caplog.handler)
+    try:
+        tables = read_survey(path, book, key=KEY)
+    finally:
+        logger.removeHandler(caplog.handler)
+    assert tables.respondents["function_group"].tolist() == ["unknown"]
+    assert any("'FUNCTIE'" in r.getMessage() and "no_group.csv" in r.getMessage()
+               for r in caplog.records)
