@@ -248,8 +248,13 @@ def response(ctx: Context) -> list:
     if counts["invited"]:
         steps[t("columns.invited")] = counts["invited"]
     steps[t("columns.submitted")] = counts["submitted"] or 0
+    # one line for all excluded responses, then per rule 'of which' (rules overlap, so the
+    # rule lines need not add up to the excluded line)
+    if counts["kept"] is not None and counts["submitted"]:
+        steps[t("columns.excluded")] = counts["submitted"] - counts["kept"]
     for rule, n in counts["by_rule"].items():
-        steps["− " + rule_label(t, rule)] = n
+        label = rule_label(t, rule)
+        steps[t("columns.of_which", rule=label[:1].lower() + label[1:])] = n
     steps[t("columns.kept")] = counts["kept"] or 0
     blocks.append(tables.counts_table(pd.Series(steps), t, t("columns.step"),
                                       t("sections.response.funnel_caption")))
