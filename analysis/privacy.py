@@ -51,12 +51,6 @@ def is_identifier(column: str) -> bool:
     return _squash(column) in _IDENTIFIER_NAMES
 
 
-def drop_identifiers(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Return ``frame`` without its direct-identifier columns, and the names that were dropped."""
-    dropped = [c for c in frame.columns if is_identifier(c)]
-    return frame.drop(columns=dropped), dropped
-
-
 def hash_key(key_env: str = "INTRANET_BENCHMARK_KEY", demo: bool = False) -> bytes:
     """Find the pseudonymisation key: environment, then ``.hash-key``, then (demo only) DEMO_KEY.
 
